@@ -1,0 +1,177 @@
+"""Exports in formats other tools read, streamed in constant memory.
+
+- document-topic vectors: CSV, JSONL, NumPy ``.npy`` (+ ``.ids.tsv`` sidecar), Parquet
+- the topic-term table: CSV
+- word vectors: word2vec text and binary, TensorFlow Projector ``vectors.tsv`` + ``metadata.tsv``
+"""
+
+import csv
+import io
+import json
+import os
+import shutil
+
+import numpy as np
+
+from . import registry, store
+from .errors import InvalidInput
+from .topics import model_arrays
+
+FORMATS = {
+    "doc-topics": ("csv", "jsonl", "npy", "parquet"),
+    "topic-terms": ("csv",),
+    "vectors": ("word2vec", "word2vec-binary", "projector"),
+}
+KIND = {"doc-topics": "lda", "topic-terms": "lda", "vectors": "word2vec"}
+BATCH = 2000
+
+
+def check(what, fmt):
+    if what not in FORMATS:
+        raise InvalidInput(f"cannot export {what!r}; choose one of {', '.join(FORMATS)}")
+    if fmt not in FORMATS[what]:
+        raise InvalidInput(f"{what} exports as {', '.join(FORMATS[what])}, not {fmt!r}")
+
+
+def safe_cell(value):
+    """Neutralise spreadsheet formulas: a cell starting with = + - @ tab or CR gets a quote."""
+    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
+        return "'" + value
+    return value
+
+
+def _doc_rows(config, model):
+    """Yield ``(document dict, topic weights row)`` in corpus order, a batch at a time."""
+    theta = model_arrays(config, model)["doc_topics"]
+    engine = store.get_engine(config.database_url)
+    for doc in store.iter_documents(engine, model["corpus_id"], ("position", "doc_key", "title", "label")):
+        yield doc, theta[doc["position"]]
+
+
+def iter_doc_topics_csv(config, model):
+    """Yield CSV text chunks: doc_id, title, label, topic_0..topic_{K-1}."""
+    K = model_arrays(config, model)["doc_topics"].shape[1]
+    buf = io.StringIO()
+    w = csv.writer(buf)
+    w.writerow(["doc_id", "title", "label"] + [f"topic_{k}" for k in range(K)])
+    for n, (doc, row) in enumerate(_doc_rows(config, model), start=1):
+        w.writerow([safe_cell(doc["doc_key"]), safe_cell(doc["title"] or ""), safe_cell(doc["label"] or "")]
+                   + [f"{x:.6g}" for x in row.tolist()])
+        if n % BATCH == 0:
+            yield buf.getvalue()
+            buf.seek(0)
+            buf.truncate()
+    yield buf.getvalue()
+
+
+def iter_doc_topics_jsonl(config, model):
+    lines = []
+    for doc, row in _doc_rows(config, model):
+        lines.append(json.dumps({"doc_id": doc["doc_key"], "title": doc["title"], "label": doc["label"],
+                                 "topics": [round(x, 6) for x in row.tolist()]}, ensure_ascii=False))
+        if len(lines) >= BATCH:
+            yield "\n".join(lines) + "\n"
+            lines = []
+    if lines:
+        yield "\n".join(lines) + "\n"
+
+
+def iter_topic_terms_csv(config, model, topn=30):
+    a = model_arrays(config, model)
+    tt, vocab = a["topic_terms"], a["vocab"]
+    buf = io.StringIO()
+    w = csv.writer(buf)
+    w.writerow(["topic", "label", "rank", "term", "weight"])
+    labels = model.get("labels") or {}
+    for k in range(tt.shape[0]):
+        row = np.asarray(tt[k])
+        for rank, i in enumerate(np.argsort(-row)[:topn], start=1):
+            w.writerow([k, safe_cell(labels.get(str(k), "")), rank, safe_cell(vocab[i]), f"{row[i]:.6g}"])
+    yield buf.getvalue()
+
+
+def write_parquet(config, model, path):
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    K = model_arrays(config, model)["doc_topics"].shape[1]
+    schema = pa.schema([("doc_id", pa.string()), ("title", pa.string()), ("label", pa.string())]
+                       + [(f"topic_{k}", pa.float32()) for k in range(K)])
+    with pq.ParquetWriter(path, schema) as writer:
+        batch = []
+        for doc, row in _doc_rows(config, model):
+            batch.append((doc, np.asarray(row)))
+            if len(batch) >= BATCH:
+                writer.write_table(_parquet_table(batch, schema, K))
+                batch = []
+        if batch:
+            writer.write_table(_parquet_table(batch, schema, K))
+
+
+def _parquet_table(batch, schema, K):
+    import pyarrow as pa
+    m = np.stack([r for _, r in batch])
+    cols = [[d["doc_key"] for d, _ in batch], [d["title"] for d, _ in batch], [d["label"] for d, _ in batch]]
+    cols += [m[:, k] for k in range(K)]
+    return pa.Table.from_arrays([pa.array(c, type=f.type) for c, f in zip(cols, schema)], schema=schema)
+
+
+def write_npy(config, model, path):
+    """The doc-topic matrix (float32, documents x topics) and ``<path>.ids.tsv``: row, doc_id, title."""
+    theta = model_arrays(config, model)["doc_topics"]
+    shutil.copyfile(theta.filename, path) if getattr(theta, "filename", None) else np.save(path, theta)
+    ids = _sidecar(path)
+    engine = store.get_engine(config.database_url)
+    with open(ids, "w", encoding="utf-8", newline="") as fh:
+        w = csv.writer(fh, delimiter="\t")
+        w.writerow(["row", "doc_id", "title", "label"])
+        for doc in store.iter_documents(engine, model["corpus_id"], ("position", "doc_key", "title", "label")):
+            w.writerow([doc["position"], doc["doc_key"], doc["title"] or "", doc["label"] or ""])
+    return [path, ids]
+
+
+def _sidecar(path):
+    return (path[:-4] if path.endswith(".npy") else path) + ".ids.tsv"
+
+
+def write_vectors(config, model, fmt, path):
+    """Word vectors in word2vec text/binary, or Projector TSVs (``path`` is then a folder)."""
+    from gensim.models import KeyedVectors
+
+    folder = registry.model_path(config, model)
+    vectors = np.load(os.path.join(folder, "vectors.npy"), mmap_mode="r", allow_pickle=False)
+    words = registry.read_json(os.path.join(folder, "words.json"))
+    if fmt == "projector":
+        os.makedirs(path, exist_ok=True)
+        vec_path, meta_path = os.path.join(path, "vectors.tsv"), os.path.join(path, "metadata.tsv")
+        with open(vec_path, "w", encoding="utf-8") as fv, open(meta_path, "w", encoding="utf-8") as fm:
+            for start in range(0, len(words), BATCH):
+                block = np.asarray(vectors[start:start + BATCH])
+                fv.write("\n".join("\t".join(f"{x:.6g}" for x in row) for row in block.tolist()) + "\n")
+                fm.write("\n".join(w.replace("\t", " ") for w in words[start:start + BATCH]) + "\n")
+        return [vec_path, meta_path]
+    kv = KeyedVectors(vectors.shape[1], count=0, dtype=np.float32)
+    kv.index_to_key = words
+    kv.key_to_index = {w: i for i, w in enumerate(words)}
+    kv.vectors = vectors
+    kv.save_word2vec_format(path, binary=(fmt == "word2vec-binary"))
+    return [path]
+
+
+def export(config, corpus_name, what, fmt, path, model_id=None):
+    """Write an export to ``path``; returns the list of files written."""
+    check(what, fmt)
+    _, model = registry.find_model(config, corpus_name, model_id, kind=KIND[what])
+    if what == "vectors":
+        return write_vectors(config, model, fmt, path)
+    if fmt == "npy":
+        return write_npy(config, model, path)
+    if fmt == "parquet":
+        write_parquet(config, model, path)
+        return [path]
+    chunks = (iter_topic_terms_csv if what == "topic-terms" else
+              iter_doc_topics_csv if fmt == "csv" else iter_doc_topics_jsonl)(config, model)
+    with open(path, "w", encoding="utf-8", newline="") as fh:
+        for chunk in chunks:
+            fh.write(chunk)
+    return [path]

@@ -1,0 +1,104 @@
+"""The model registry: where model files go, provenance rows, and finding a model.
+
+A model is trained into a temporary folder under the data directory and renamed into
+place only when complete, in the same step as its row is committed; nothing is ever
+overwritten, so a crash leaves the previous models untouched.
+"""
+
+import hashlib
+import json
+import os
+import platform
+import shutil
+import uuid
+
+from . import __version__, store
+
+
+def versions():
+    import gensim
+    import numpy
+    import spacy
+    return {"textlatent": __version__, "gensim": gensim.__version__, "spacy": spacy.__version__,
+            "numpy": numpy.__version__, "python": platform.python_version()}
+
+
+def fingerprint(conn, corpus):
+    """sha256 of the tokenizer settings, phrases and the documents' hashes in order."""
+    h = hashlib.sha256()
+    h.update(json.dumps(corpus["settings"], sort_keys=True).encode())
+    h.update(json.dumps(corpus["phrases"]).encode())
+    for content_hash in store.content_hashes_in_order(conn, corpus["id"]):
+        h.update(content_hash.encode())
+    return h.hexdigest()
+
+
+def new_workdir(config):
+    """A fresh temporary folder for a model being trained (removed on failure by the caller)."""
+    tmp = os.path.join(config.models_dir, ".tmp-" + uuid.uuid4().hex)
+    os.makedirs(tmp)
+    return tmp
+
+
+def commit_model(config, corpus, kind, params, seed, fingerprint_, train_seconds, metrics, workdir):
+    """Move ``workdir`` into place and record the model; returns its id."""
+    rel = os.path.join("models", uuid.uuid4().hex)
+    final = os.path.join(config.home, rel)
+    _fsync_dir_files(workdir)
+    os.rename(workdir, final)
+    engine = store.get_engine(config.database_url)
+    try:
+        with store.write(engine) as conn:
+            store.get_corpus(conn, corpus["name"])   # still there?
+            return store.insert_model(
+                conn, corpus_id=corpus["id"], kind=kind, params=params, seed=seed,
+                fingerprint=fingerprint_, versions=versions(), train_seconds=round(train_seconds, 3),
+                metrics=metrics, path=rel, labels=None)
+    except BaseException:
+        shutil.rmtree(final, ignore_errors=True)
+        raise
+
+
+def _fsync_dir_files(folder):
+    for name in os.listdir(folder):
+        with open(os.path.join(folder, name), "rb") as fh:
+            os.fsync(fh.fileno())
+
+
+def model_path(config, model, *parts):
+    return os.path.join(config.home, model["path"], *parts)
+
+
+def find_model(config, corpus_name, model_id=None, kind=None):
+    """``(corpus, model)``: model ``model_id`` of the corpus, or its newest of ``kind``."""
+    engine = store.get_engine(config.database_url)
+    with store.read(engine) as conn:
+        corpus = store.get_corpus(conn, corpus_name)
+        model = store.get_model(conn, model_id, corpus_id=corpus["id"], kind=kind)
+    return corpus, model
+
+
+def get_model(config, model_id):
+    """``(corpus, model)`` for a model id alone."""
+    engine = store.get_engine(config.database_url)
+    with store.read(engine) as conn:
+        model = store.get_model(conn, model_id)
+        corpus = next(c for c in store.list_corpora(conn) if c["id"] == model["corpus_id"])
+    return corpus, model
+
+
+def list_models(config, corpus_name):
+    engine = store.get_engine(config.database_url)
+    with store.read(engine) as conn:
+        corpus = store.get_corpus(conn, corpus_name)
+        return store.list_models(conn, corpus["id"])
+
+
+def write_json(path, data):
+    with open(path, "w", encoding="utf-8") as fh:
+        json.dump(data, fh, ensure_ascii=False, separators=(",", ":"))
+
+
+def read_json(path):
+    with open(path, encoding="utf-8") as fh:
+        return json.load(fh)

@@ -1,0 +1,272 @@
+"""Texts -> token lists with spaCy: lemmas, stop words, junk filtered, both cores used.
+
+The default pipeline needs no download: ``spacy.blank(language)``'s tokenizer with the
+lookup lemma table of ``spacy-lookups-data``. A trained pipeline (``pipeline=``) adds
+part-of-speech filtering. The settings are stored with the corpus, so the same
+tokenization is applied to any text later (inference).
+"""
+
+import collections
+import logging
+import multiprocessing
+import re
+from dataclasses import asdict, dataclass, field
+
+from .errors import InvalidInput
+
+log = logging.getLogger(__name__)
+
+# spaCy's tokenizer is quadratic on long runs without spaces and refuses texts over
+# 1,000,000 characters; uuencoded and base64 blocks are such runs and are junk anyway.
+_LONG_RUN = re.compile(r"\S{50,}")
+_URL = re.compile(r"(?:https?://|ftp://|www\.)\S+", re.I)
+_EMAIL = re.compile(r"\S+@\S+\.\S+")
+_HEADER_LINE = re.compile(r"^[A-Za-z][A-Za-z0-9-]{0,40}:[ \t]")
+_QUOTE_INTRO = re.compile(r"(^|\n)[^\n]*(writes|wrote|said):\s*\n", re.I)
+CHUNK_CHARS = 100_000
+
+
+@dataclass
+class TokenizerSettings:
+    """How a corpus is tokenized; stored with the corpus and reused for new text."""
+
+    language: str = "en"
+    pipeline: str | None = None             # an installed trained spaCy pipeline, e.g. en_core_web_sm
+    pos: list | None = None                 # with a pipeline: keep only these parts of speech
+    stop_words: list = field(default_factory=list)   # extra stop words
+    lemmas: bool = True
+    min_length: int = 2
+    max_length: int = 30
+    email: str = "auto"                     # strip e-mail headers, quotes, signatures: auto|yes|no
+    phrases: bool = True
+    phrase_min_count: int = 5
+    phrase_threshold: float = 10.0
+
+    def __post_init__(self):
+        if self.email not in ("auto", "yes", "no"):
+            raise InvalidInput(f"email must be auto, yes or no, not {self.email!r}")
+        if not (1 <= self.min_length <= self.max_length <= 200):
+            raise InvalidInput("need 1 <= min_length <= max_length <= 200")
+        if self.pos and not self.pipeline:
+            raise InvalidInput("pos filtering needs a trained pipeline (--pipeline NAME), "
+                               "since spacy.blank assigns no parts of speech")
+        self.stop_words = sorted({w.strip().lower() for w in self.stop_words if w.strip()})
+        if self.pos:
+            self.pos = [p.upper() for p in self.pos]
+
+    def to_dict(self):
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, d):
+        known = {k: v for k, v in (d or {}).items() if k in cls.__dataclass_fields__}
+        return cls(**known)
+
+
+def strip_email(text):
+    """Remove an e-mail's header block, quoted replies and signature (as scikit-learn's
+    20 Newsgroups loader does): they name people and servers, not topics."""
+    head, sep, body = text.partition("\n\n")
+    if sep and all(_HEADER_LINE.match(line) or line[:1] in " \t" for line in head.split("\n") if line):
+        text = body
+    text = _QUOTE_INTRO.sub("\n", text)
+    text = "\n".join(line for line in text.split("\n") if not line.lstrip().startswith((">", "|")))
+    sig = text.rfind("\n-- \n")
+    if sig == -1:
+        sig = text.rfind("\n--\n")
+    if sig != -1 and len(text) - sig < 1000:
+        text = text[:sig]
+    return text
+
+
+def _looks_like_email(text):
+    first = text.lstrip()[:200].split("\n", 1)[0]
+    return bool(_HEADER_LINE.match(first))
+
+
+def preclean(text, settings):
+    if settings.email == "yes" or (settings.email == "auto" and _looks_like_email(text)):
+        text = strip_email(text)
+    text = _URL.sub(" ", text)
+    text = _EMAIL.sub(" ", text)
+    return _LONG_RUN.sub(" ", text)
+
+
+def _chunks(text):
+    """Cut at whitespace into pieces spaCy accepts and tokenizes in linear time."""
+    while len(text) > CHUNK_CHARS:
+        cut = text.rfind("\n", 0, CHUNK_CHARS)
+        if cut < CHUNK_CHARS // 2:
+            cut = text.rfind(" ", 0, CHUNK_CHARS)
+        if cut <= 0:
+            cut = CHUNK_CHARS
+        yield text[:cut]
+        text = text[cut:]
+    yield text
+
+
+class Tokenizer:
+    """One process's spaCy pipeline and filters; ``__call__`` maps texts to token lists."""
+
+    def __init__(self, settings):
+        import spacy
+
+        self.settings = settings
+        if settings.pipeline:
+            try:
+                self.nlp = spacy.load(settings.pipeline, exclude=["ner", "parser", "textcat"])
+            except OSError:
+                raise InvalidInput(
+                    f"spaCy pipeline {settings.pipeline!r} is not installed; install it with pip, "
+                    "or leave --pipeline out to use the built-in blank pipeline")
+        else:
+            try:
+                self.nlp = spacy.blank(settings.language)
+            except Exception:
+                raise InvalidInput(f"spaCy has no language {settings.language!r}; use an ISO code "
+                                   "such as en, de, fr, es, it, nl, pt")
+        self.stops = {w.lower() for w in self.nlp.Defaults.stop_words} | set(settings.stop_words)
+        self.lemma_table = None
+        if settings.lemmas and not settings.pipeline:
+            self.lemma_table = _lemma_table(settings.language)
+        self._cache = {}
+
+    def _term(self, tok):
+        """The term a blank-pipeline token becomes, or None when it is dropped."""
+        s = self.settings
+        text = tok.text
+        if not (s.min_length <= len(text) <= s.max_length):
+            return None
+        if tok.is_punct or tok.like_num or tok.like_url or tok.like_email or tok.is_space:
+            return None
+        lower = text.lower()
+        if lower in self.stops or not any(c.isalpha() for c in lower):
+            return None
+        if self.lemma_table is not None:
+            lower = self.lemma_table.get(lower, lower).lower()
+            if lower in self.stops or len(lower) < s.min_length:
+                return None
+        return lower.replace(" ", "_")
+
+    def _trained_term(self, tok):
+        s = self.settings
+        if s.pos and tok.pos_ not in s.pos:
+            return None
+        text = tok.text
+        if not (s.min_length <= len(text) <= s.max_length):
+            return None
+        if tok.is_punct or tok.like_num or tok.like_url or tok.like_email or tok.is_space:
+            return None
+        term = (tok.lemma_ if s.lemmas else text).lower()
+        if term in self.stops or text.lower() in self.stops or not any(c.isalpha() for c in term):
+            return None
+        return term.replace(" ", "_")
+
+    def __call__(self, texts):
+        pieces, owner = [], []
+        for i, text in enumerate(texts):
+            for chunk in _chunks(preclean(text, self.settings)):
+                pieces.append(chunk)
+                owner.append(i)
+        out = [[] for _ in texts]
+        if self.settings.pipeline:
+            for i, doc in zip(owner, self.nlp.pipe(pieces, batch_size=64)):
+                out[i].extend(t for t in map(self._trained_term, doc) if t)
+            return out
+        cache = self._cache
+        for i, doc in zip(owner, self.nlp.tokenizer.pipe(pieces, batch_size=256)):
+            toks = out[i]
+            for tok in doc:
+                text = tok.text
+                term = cache.get(text, 0)
+                if term == 0:
+                    term = cache[text] = self._term(tok)
+                if term:
+                    toks.append(term)
+        if len(cache) > 500_000:
+            cache.clear()
+        return out
+
+
+def _lemma_table(language):
+    """The lookup lemma table of ``spacy-lookups-data`` as a plain dict (a spaCy ``Table``
+    hashes every key on lookup, which costs as much as tokenizing)."""
+    import gzip
+    import json
+    import os
+
+    import spacy_lookups_data
+
+    path = os.path.join(os.path.dirname(spacy_lookups_data.__file__), "data",
+                        f"{language}_lemma_lookup.json.gz")
+    if os.path.exists(path):
+        with gzip.open(path, "rt", encoding="utf-8") as fh:
+            return {k.lower(): v for k, v in json.load(fh).items()}
+    log.warning("no lookup lemma table for %r; terms are lower-cased words", language)
+    return None
+
+
+# -- both cores --------------------------------------------------------------------------
+
+_worker_tokenizer = None
+
+
+def _init_worker(settings_dict):
+    global _worker_tokenizer
+    if _worker_tokenizer is None or _worker_tokenizer.settings.to_dict() != settings_dict:
+        _worker_tokenizer = Tokenizer(TokenizerSettings.from_dict(settings_dict))
+
+
+def _work(texts):
+    return _worker_tokenizer(texts)
+
+
+def tokenize_stream(texts, settings, workers=2, chunk_size=200):
+    """Yield one token list per text, in order, streaming.
+
+    With ``workers`` > 1 a process pool tokenizes chunks of texts; at most a few chunks
+    are in flight, so memory does not grow with the corpus. (spaCy's own
+    ``n_process`` was slower than one process on these machines.)
+    """
+    global _worker_tokenizer
+    settings_dict = settings.to_dict()
+    _init_worker(settings_dict)     # also validates the settings before any work starts
+    chunks = _chunked(texts, chunk_size)
+    if workers <= 1:
+        for chunk in chunks:
+            yield from _worker_tokenizer(chunk)
+        return
+    first = next(chunks, None)
+    if first is None:
+        return
+    second = next(chunks, None)
+    if second is None:             # a small corpus: a pool costs more than it saves
+        yield from _worker_tokenizer(first)
+        return
+    ctx = multiprocessing.get_context("fork")
+    # Workers are recycled so spaCy's string store (which grows with every new string) stays small.
+    with ctx.Pool(workers, initializer=_init_worker, initargs=(settings_dict,),
+                  maxtasksperchild=200) as pool:
+        pending = collections.deque()
+        for chunk in _prepend([first, second], chunks):
+            pending.append(pool.apply_async(_work, (chunk,)))
+            if len(pending) >= workers * 3:
+                yield from pending.popleft().get()
+        while pending:
+            yield from pending.popleft().get()
+
+
+def _prepend(items, rest):
+    yield from items
+    yield from rest
+
+
+def _chunked(iterable, size):
+    chunk = []
+    for item in iterable:
+        chunk.append(item)
+        if len(chunk) >= size:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk

@@ -1,0 +1,356 @@
+"""LDA topics: training, quality figures, the stored views, and inference.
+
+After training, everything a view needs is computed once and saved beside the model
+(topic-term and document-topic matrices, coherence, pyLDAvis's prepared data), so
+reading a topic page or an export never recomputes anything.
+
+Model files hold plain arrays (``.npy``) and JSON: loading a model never unpickles.
+"""
+
+import functools
+import logging
+import os
+import re
+import shutil
+import time
+
+import numpy as np
+
+from . import registry, store
+from .corpus import StoredCorpus, to_bow
+from .errors import Cancelled, EmptyCorpus, InvalidInput
+from .params import Param, validate
+from .phrases import apply_phrases
+from .tokenize import Tokenizer, TokenizerSettings
+
+log = logging.getLogger(__name__)
+
+LDA_PARAMS = [
+    Param("num_topics", "int", 20, 1, 1000, help="number of topics"),
+    Param("passes", "int", 10, 1, 1000, help="passes over the corpus"),
+    Param("iterations", "int", 100, 1, 10000, help="inference iterations per document and chunk"),
+    Param("chunksize", "int", 2000, 1, 1_000_000, help="documents per training chunk"),
+    Param("alpha", "alpha", "symmetric", 1e-6, 1e6, choices=("symmetric", "asymmetric", "auto"),
+          help="document-topic prior"),
+    Param("eta", "alpha", "auto", 1e-6, 1e6, choices=("symmetric", "auto"), help="topic-word prior"),
+    Param("decay", "float", 0.5, 0.5, 1.0, help="learning-rate decay (kappa)"),
+    Param("offset", "float", 1.0, 1.0, 1e6, help="learning-rate offset (tau0)"),
+    Param("seed", "int", 1, 0, 2**31 - 1, help="random seed"),
+    Param("workers", "int", 0, 0, 64, help="worker processes; 0: one per core less one, at least 1"),
+    Param("no_below", "int", 5, 1, 10**9, help="drop terms in fewer documents than this"),
+    Param("no_above", "float", 0.5, 1e-6, 1.0, help="drop terms in more than this share of documents"),
+    Param("keep_n", "int", 100_000, 1, 10**8, help="keep at most this many terms, most frequent first"),
+]
+
+TOPN_MAX = 1000
+
+
+def validate_lda(params, num_docs=None):
+    def checks(p):
+        out = []
+        if num_docs is not None and p["num_topics"] > num_docs:
+            out.append(f"num_topics ({p['num_topics']}) cannot exceed the number of documents ({num_docs})")
+        return out
+    return validate(LDA_PARAMS, params or {}, checks)
+
+
+class _Progress(logging.Handler):
+    """Turns gensim's 'PROGRESS: pass i, ... #n/N' log lines into progress calls."""
+
+    PATTERN = re.compile(r"pass (\d+), (?:dispatched chunk #\d+ = documents up to|at document) #(\d+)/(\d+)")
+
+    def __init__(self, callback, pass_offset, passes):
+        super().__init__(logging.INFO)
+        self.callback, self.pass_offset, self.passes = callback, pass_offset, passes
+
+    def emit(self, record):
+        m = self.PATTERN.search(record.getMessage())
+        if m:
+            n, total = int(m.group(2)), int(m.group(3))
+            p = self.pass_offset[0]
+            try:
+                self.callback(p * total + n, self.passes * total,
+                              f"LDA pass {p + 1} of {self.passes}: {n:,} of {total:,} documents")
+            except Cancelled:
+                self.pass_offset.append("cancel")   # acted on between passes
+
+
+def train_lda(config, corpus_name, params=None, progress=None):
+    """Train an LDA model on the corpus and store it with its views; returns the model id.
+
+    ``progress(done, total, message)`` is called during training; it may raise
+    :class:`Cancelled` to stop the job (effective at the end of the current pass).
+    """
+    from gensim.models import LdaModel, LdaMulticore
+
+    progress = progress or (lambda done, total, message: None)
+    stored = StoredCorpus(config, corpus_name)
+    p = validate_lda(params, stored.num_docs)
+    dictionary, remap = stored.dictionary(p["no_below"], p["no_above"], p["keep_n"])
+    bow = stored.bow(remap)
+    workers = p["workers"] or max(1, (os.cpu_count() or 2) - 1)
+    alpha, eta = p["alpha"], p["eta"]
+    if eta == "symmetric":
+        eta = None
+    # LdaMulticore cannot learn alpha; 'auto' takes the single-core LdaModel.
+    use_multicore = workers > 1 and alpha != "auto"
+    common = dict(id2word=dictionary, num_topics=p["num_topics"], chunksize=p["chunksize"], passes=1,
+                  iterations=p["iterations"], alpha=alpha, eta=eta, decay=p["decay"],
+                  offset=p["offset"], random_state=p["seed"], eval_every=None, dtype=np.float32)
+    started = time.perf_counter()
+    workdir = registry.new_workdir(config)
+    try:
+        model = (LdaMulticore(workers=workers, **common) if use_multicore else LdaModel(**common))
+        state = [0]
+        handler = _Progress(progress, state, p["passes"])
+        loggers = [logging.getLogger("gensim.models.ldamodel"), logging.getLogger("gensim.models.ldamulticore")]
+        old_levels = [lg.level for lg in loggers]
+        for lg in loggers:
+            lg.addHandler(handler)
+            lg.setLevel(logging.INFO)
+        try:
+            for pass_ in range(p["passes"]):
+                state[0] = pass_
+                progress(pass_ * stored.num_docs, p["passes"] * stored.num_docs,
+                         f"LDA pass {pass_ + 1} of {p['passes']}")
+                model.update(bow)
+                if "cancel" in state:
+                    raise Cancelled("cancelled")
+        finally:
+            for lg, level in zip(loggers, old_levels):
+                lg.removeHandler(handler)
+                lg.setLevel(level)
+        train_seconds = time.perf_counter() - started
+        progress(p["passes"] * stored.num_docs, p["passes"] * stored.num_docs, "computing topic views")
+        metrics = _save_views(model, stored, dictionary, remap, workdir, progress)
+        metrics["train_seconds"] = round(train_seconds, 3)
+        metrics["algorithm"] = "LdaMulticore" if use_multicore else "LdaModel"
+        with store.read(stored.engine) as conn:
+            fp = registry.fingerprint(conn, stored.corpus)
+        return registry.commit_model(config, stored.corpus, "lda", p, p["seed"], fp,
+                                     time.perf_counter() - started, metrics, workdir)
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
+def _save_views(model, stored, dictionary, remap, workdir, progress):
+    from gensim.models import CoherenceModel
+
+    K = model.num_topics
+    vocab = [dictionary[i] for i in range(len(dictionary))]
+    lam = model.state.get_lambda().astype(np.float32)
+    topic_terms = (lam / lam.sum(axis=1, keepdims=True)).astype(np.float32)
+    np.save(os.path.join(workdir, "lambda.npy"), lam)
+    np.save(os.path.join(workdir, "alpha.npy"), np.asarray(model.alpha, dtype=np.float64))
+    np.save(os.path.join(workdir, "eta.npy"), np.asarray(model.eta, dtype=np.float64))
+    np.save(os.path.join(workdir, "topic_terms.npy"), topic_terms)
+    registry.write_json(os.path.join(workdir, "vocab.json"), vocab)
+
+    # Document-topic matrix, row = document position; and the lengths pyLDAvis weighs by.
+    theta = np.lib.format.open_memmap(os.path.join(workdir, "doc_topics.npy"), mode="w+",
+                                      dtype=np.float32, shape=(stored.num_docs, K))
+    doc_lengths = np.zeros(stored.num_docs, dtype=np.int64)
+    term_freq = np.zeros(len(vocab), dtype=np.int64)
+    chunk, rows = [], []
+    for position, ids in stored.token_ids():
+        b = to_bow(ids, remap)
+        chunk.append(b)
+        rows.append(position)
+        for i, c in b:
+            term_freq[i] += c
+        doc_lengths[position] = sum(c for _, c in b)
+        if len(chunk) >= 2000:
+            _infer_rows(model, chunk, rows, theta)
+            chunk, rows = [], []
+            progress(rows[-1] if rows else position, stored.num_docs, "topic mixtures of documents")
+    if chunk:
+        _infer_rows(model, chunk, rows, theta)
+    theta.flush()
+
+    progress(0, 0, "coherence")
+    top = [[vocab[i] for i in np.argsort(-topic_terms[k])[:10]] for k in range(K)]
+    texts = stored.texts(remap)
+    npmi = CoherenceModel(topics=top, texts=texts, dictionary=dictionary, coherence="c_npmi",
+                          topn=10, processes=1).get_coherence_per_topic()
+    umass = CoherenceModel(topics=top, corpus=stored.bow(remap), dictionary=dictionary,
+                           coherence="u_mass", topn=10, processes=1).get_coherence_per_topic()
+    sample = [b for b, _ in zip(stored.bow(remap), range(5000))]
+    bound = float(model.log_perplexity(sample)) if sum(len(b) for b in sample) else float("nan")
+
+    progress(0, 0, "pyLDAvis data")
+    prepared = prepare_ldavis(topic_terms, np.asarray(theta), doc_lengths, vocab, term_freq)
+    with open(os.path.join(workdir, "ldavis.json"), "w", encoding="utf-8") as fh:
+        fh.write(prepared)
+    metrics = {
+        "coherence_c_npmi": _mean(npmi), "coherence_u_mass": _mean(umass),
+        "coherence_c_npmi_per_topic": [_round(x) for x in npmi],
+        "coherence_u_mass_per_topic": [_round(x) for x in umass],
+        "log_perplexity": _round(bound), "perplexity": _round(float(np.exp2(-bound))),
+        "num_terms": len(vocab), "num_docs": stored.num_docs, "num_tokens": int(term_freq.sum()),
+    }
+    nmi = label_nmi(stored, np.asarray(theta))
+    if nmi is not None:
+        metrics["nmi_labels"] = _round(nmi)
+    return metrics
+
+
+def _infer_rows(model, chunk, rows, theta):
+    gamma, _ = model.inference(chunk)
+    theta[rows] = (gamma / gamma.sum(axis=1, keepdims=True)).astype(np.float32)
+
+
+def _mean(values):
+    values = [v for v in values if v == v]
+    return _round(sum(values) / len(values)) if values else None
+
+
+def _round(x):
+    return None if x is None or x != x else round(float(x), 5)
+
+
+def prepare_ldavis(topic_terms, theta, doc_lengths, vocab, term_freq):
+    """pyLDAvis's prepared data as JSON, topic numbers as the model's (0-based, unsorted)."""
+    import pyLDAvis
+
+    keep = doc_lengths > 0
+    vis = pyLDAvis.prepare(topic_term_dists=topic_terms.astype(np.float64),
+                           doc_topic_dists=theta[keep].astype(np.float64),
+                           doc_lengths=doc_lengths[keep], vocab=vocab,
+                           term_frequency=np.maximum(term_freq, 1), sort_topics=False,
+                           start_index=0, n_jobs=1, R=30)
+    return vis.to_json()
+
+
+def label_nmi(stored, theta):
+    """NMI between each document's dominant topic and its label, when documents have labels."""
+    labels = [d["label"] for d in store.iter_documents(stored.engine, stored.id, ("position", "label"))]
+    if sum(1 for x in labels if x) < 0.5 * len(labels) or len(set(labels)) < 2:
+        return None
+    dominant = theta.argmax(axis=1)
+    return nmi(labels, dominant.tolist())
+
+
+def nmi(a, b):
+    """Normalized mutual information (arithmetic mean normalisation, as scikit-learn's default)."""
+    from collections import Counter
+    n = len(a)
+    ca, cb, cab = Counter(a), Counter(b), Counter(zip(a, b))
+    mi = sum(c / n * np.log(c * n / (ca[x] * cb[y])) for (x, y), c in cab.items())
+    ha = -sum(c / n * np.log(c / n) for c in ca.values())
+    hb = -sum(c / n * np.log(c / n) for c in cb.values())
+    return float(mi / ((ha + hb) / 2)) if ha + hb > 0 else 1.0
+
+
+# -- reading a trained model ---------------------------------------------------------------
+
+@functools.lru_cache(maxsize=8)
+def _arrays(folder):
+    load = functools.partial(np.load, mmap_mode="r", allow_pickle=False)
+    return {
+        "vocab": registry.read_json(os.path.join(folder, "vocab.json")),
+        "topic_terms": load(os.path.join(folder, "topic_terms.npy")),
+        "doc_topics": load(os.path.join(folder, "doc_topics.npy")),
+    }
+
+
+def model_arrays(config, model):
+    return _arrays(registry.model_path(config, model))
+
+
+def topics(config, corpus_name, model_id=None, topn=10):
+    """The model's topics: ``[{"topic", "label", "terms": [[term, weight]...], "coherence"}]``."""
+    topn = validate([Param("topn", "int", 10, 1, TOPN_MAX)], {"topn": topn})["topn"]
+    corpus, model = registry.find_model(config, corpus_name, model_id, kind="lda")
+    return model, topics_of(config, model, topn)
+
+
+def topics_of(config, model, topn=10):
+    a = model_arrays(config, model)
+    tt, vocab = a["topic_terms"], a["vocab"]
+    labels = model.get("labels") or {}
+    npmi = model["metrics"].get("coherence_c_npmi_per_topic") or []
+    umass = model["metrics"].get("coherence_u_mass_per_topic") or []
+    out = []
+    for k in range(tt.shape[0]):
+        row = np.asarray(tt[k])
+        top = np.argsort(-row)[:topn]
+        out.append({"topic": k, "label": labels.get(str(k)),
+                    "terms": [[vocab[i], round(float(row[i]), 6)] for i in top],
+                    "coherence_c_npmi": npmi[k] if k < len(npmi) else None,
+                    "coherence_u_mass": umass[k] if k < len(umass) else None})
+    return out
+
+
+def topic_documents(config, model, topic, limit=10):
+    """The documents where ``topic`` weighs most: ``[{position, doc_key, title, label, weight}]``."""
+    a = model_arrays(config, model)
+    theta = a["doc_topics"]
+    K = theta.shape[1]
+    limit = validate([Param("limit", "int", 10, 1, TOPN_MAX)], {"limit": limit})["limit"]
+    try:
+        topic = int(topic)
+    except (TypeError, ValueError):
+        raise InvalidInput(f"topic must be a whole number 0..{K - 1}")
+    if not 0 <= topic < K:
+        raise InvalidInput(f"topic must be 0..{K - 1}, not {topic}")
+    col = np.asarray(theta[:, topic])
+    n = min(limit, len(col))
+    top = np.argpartition(-col, n - 1)[:n]
+    top = top[np.argsort(-col[top])]
+    engine = store.get_engine(config.database_url)
+    with store.read(engine) as conn:
+        docs = {d["position"]: d for d in store.get_documents(
+            conn, model["corpus_id"], positions=top.tolist(),
+            columns=("id", "position", "doc_key", "title", "label"))}
+    return [dict(docs[int(i)], weight=round(float(col[i]), 5)) for i in top if int(i) in docs]
+
+
+@functools.lru_cache(maxsize=4)
+def _lda_for_inference(folder):
+    from gensim.models import LdaModel
+
+    lam = np.load(os.path.join(folder, "lambda.npy"), allow_pickle=False)
+    alpha = np.load(os.path.join(folder, "alpha.npy"), allow_pickle=False)
+    eta = np.load(os.path.join(folder, "eta.npy"), allow_pickle=False)
+    vocab = registry.read_json(os.path.join(folder, "vocab.json"))
+    id2word = dict(enumerate(vocab))
+    model = LdaModel(num_topics=lam.shape[0], id2word=id2word, alpha=alpha, eta=eta, dtype=np.float32,
+                     random_state=0)
+    model.state.sstats[...] = lam - eta
+    model.sync_state()
+    return model, {t: i for i, t in enumerate(vocab)}
+
+
+@functools.lru_cache(maxsize=4)
+def _corpus_tokenizer(settings_json):
+    import json
+    return Tokenizer(TokenizerSettings.from_dict(json.loads(settings_json)))
+
+
+def corpus_terms(corpus, text):
+    """Tokenize ``text`` exactly as the corpus was: same settings, same phrases."""
+    import json
+    tok = _corpus_tokenizer(json.dumps(corpus["settings"], sort_keys=True))
+    tokens = tok([text])[0]
+    pairs = {tuple(p) for p in corpus["phrases"] or []}
+    return apply_phrases(tokens, pairs) if pairs else tokens
+
+
+def infer(config, corpus_name, text, model_id=None):
+    """Topic mixture of a new text: ``{"topics": [[k, weight]...] (all K, by weight), "terms_used"}``."""
+    if not isinstance(text, str) or not text.strip():
+        raise InvalidInput("give some text to infer topics for")
+    if len(text) > 10_000_000:
+        raise InvalidInput("text longer than 10,000,000 characters")
+    corpus, model_row = registry.find_model(config, corpus_name, model_id, kind="lda")
+    model, index = _lda_for_inference(registry.model_path(config, model_row))
+    terms = corpus_terms(corpus, text)
+    from collections import Counter
+    counts = Counter(index[t] for t in terms if t in index)
+    if not counts:
+        raise EmptyCorpus("none of the text's words is in the model's vocabulary")
+    gamma, _ = model.inference([sorted(counts.items())])
+    theta = gamma[0] / gamma[0].sum()
+    order = np.argsort(-theta)
+    return {"model_id": model_row["id"], "topics": [[int(k), round(float(theta[k]), 5)] for k in order],
+            "terms_used": int(sum(counts.values())), "terms_total": len(terms)}

@@ -74,15 +74,31 @@ def decode_bytes(data, name, report):
         first_bad = e.start
     if _looks_binary(data):
         raise IngestError(f"{name}: this is binary data, not text (byte {first_bad} is not UTF-8)")
-    from charset_normalizer import from_bytes
-    best = from_bytes(data[:1_000_000]).best()
-    encoding = best.encoding if best is not None else "latin-1"
+    encoding = _guess_encoding(data[:1_000_000])
     try:
         text = data.decode(encoding)
     except (UnicodeDecodeError, LookupError):
         encoding, text = "latin-1", data.decode("latin-1")
     report.append(f"{name}: not UTF-8 (first bad byte at offset {first_bad}); read as {encoding}")
     return text
+
+
+_WESTERN = ("cp1252", "latin_1", "iso8859_15")
+
+
+def _guess_encoding(sample):
+    """charset-normalizer's guess; among equally plausible guesses the Western encodings
+    first, since single-byte encodings often tie and Windows-1252 text is the most common."""
+    from charset_normalizer import from_bytes
+    matches = list(from_bytes(sample))
+    if not matches:
+        return "latin-1"
+    least = min(m.chaos for m in matches)
+    tied = [m.encoding for m in matches if m.chaos <= least + 1e-9]
+    for enc in _WESTERN:
+        if enc in tied:
+            return enc
+    return tied[0]
 
 
 def _looks_binary(data):

@@ -29,14 +29,17 @@ LDA_PARAMS = [
     Param("num_topics", "int", 20, 1, 1000, help="number of topics"),
     Param("passes", "int", 10, 1, 1000, help="passes over the corpus"),
     Param("iterations", "int", 100, 1, 10000, help="inference iterations per document and chunk"),
-    Param("chunksize", "int", 2000, 1, 1_000_000, help="documents per training chunk"),
+    Param("chunksize", "int", 0, 0, 1_000_000,
+          help="documents per training chunk; 0: an eighth of the corpus, between 64 and 2000"),
     Param("alpha", "alpha", "symmetric", 1e-6, 1e6, choices=("symmetric", "asymmetric", "auto"),
           help="document-topic prior"),
     Param("eta", "alpha", "auto", 1e-6, 1e6, choices=("symmetric", "auto"), help="topic-word prior"),
     Param("decay", "float", 0.5, 0.5, 1.0, help="learning-rate decay (kappa)"),
     Param("offset", "float", 1.0, 1.0, 1e6, help="learning-rate offset (tau0)"),
     Param("seed", "int", 1, 0, 2**31 - 1, help="random seed"),
-    Param("workers", "int", 0, 0, 64, help="worker processes; 0: one per core less one, at least 1"),
+    Param("workers", "int", 0, 0, 64,
+          help="worker processes (LdaMulticore when > 1); 0: the workers setting. "
+               "Only 1 worker gives bit-for-bit reproducible topics"),
     Param("no_below", "int", 5, 1, 10**9, help="drop terms in fewer documents than this"),
     Param("no_above", "float", 0.5, 1e-6, 1.0, help="drop terms in more than this share of documents"),
     Param("keep_n", "int", 100_000, 1, 10**8, help="keep at most this many terms, most frequent first"),
@@ -88,13 +91,15 @@ def train_lda(config, corpus_name, params=None, progress=None):
     p = validate_lda(params, stored.num_docs)
     dictionary, remap = stored.dictionary(p["no_below"], p["no_above"], p["keep_n"])
     bow = stored.bow(remap)
-    workers = p["workers"] or max(1, (os.cpu_count() or 2) - 1)
+    workers = p["workers"] or config.workers
+    # Online LDA learns from the updates between chunks: a small corpus needs small chunks.
+    chunksize = p["chunksize"] or min(2000, max(64, -(-stored.num_docs // 8)))
     alpha, eta = p["alpha"], p["eta"]
     if eta == "symmetric":
         eta = None
     # LdaMulticore cannot learn alpha; 'auto' takes the single-core LdaModel.
     use_multicore = workers > 1 and alpha != "auto"
-    common = dict(id2word=dictionary, num_topics=p["num_topics"], chunksize=p["chunksize"], passes=1,
+    common = dict(id2word=dictionary, num_topics=p["num_topics"], chunksize=chunksize, passes=1,
                   iterations=p["iterations"], alpha=alpha, eta=eta, decay=p["decay"],
                   offset=p["offset"], random_state=p["seed"], eval_every=None, dtype=np.float32)
     started = time.perf_counter()

@@ -1,0 +1,90 @@
+"""Fixtures: temporary data directories, real text from ../shared/corpora, trained models.
+
+Each test that writes gets its own data directory under ``tmp_path``; the expensive
+things (a tokenized corpus with trained LDA and Word2Vec models) are built once per
+session and only read by the tests that use them.
+"""
+
+import itertools
+import json
+import os
+from pathlib import Path
+
+import pytest
+
+from textlatent import store
+from textlatent.settings import load_settings
+
+ROOT = Path(__file__).resolve().parents[1]
+SHARED = Path(os.environ.get("TEXTLATENT_SHARED_CORPORA", ROOT.parent / "shared" / "corpora"))
+SAMPLE = ROOT / "corpora" / "sample"
+
+
+def shared(*parts):
+    path = SHARED.joinpath(*parts)
+    if not path.exists():
+        pytest.skip(f"needs the shared corpora at {SHARED} (set TEXTLATENT_SHARED_CORPORA)")
+    return path
+
+
+@pytest.fixture(autouse=True)
+def _isolated_env(monkeypatch, tmp_path):
+    # Never touch a real user's data directory, whatever the test forgets to pass.
+    monkeypatch.setenv("TEXTLATENT_HOME", str(tmp_path / "home"))
+    monkeypatch.delenv("TEXTLATENT_DATABASE_URL", raising=False)
+    monkeypatch.delenv("TEXTLATENT_QUEUE_URL", raising=False)
+
+
+@pytest.fixture
+def config(tmp_path):
+    return load_settings(home=str(tmp_path / "home"), workers=2)
+
+
+@pytest.fixture
+def news_jsonl(tmp_path):
+    """The first 300 posts of each of four 20 Newsgroups groups, as JSONL (real text)."""
+    return write_news(tmp_path / "news.jsonl", per_group=300)
+
+
+NEWS_GROUPS = ("rec.sport.hockey", "sci.space", "comp.graphics", "talk.politics.guns")
+
+
+def write_news(path, per_group=300, groups=NEWS_GROUPS):
+    src = shared("20newsgroups", "20news-bydate.jsonl")
+    counts = dict.fromkeys(groups, 0)
+    with open(src, encoding="utf-8") as fh, open(path, "w", encoding="utf-8") as out:
+        for line in fh:
+            row = json.loads(line)
+            if row["label"] in counts and counts[row["label"]] < per_group:
+                counts[row["label"]] += 1
+                out.write(json.dumps(row) + "\n")
+            if all(c >= per_group for c in counts.values()):
+                break
+    return path
+
+
+@pytest.fixture(scope="session")
+def trained(tmp_path_factory):
+    """A 20 Newsgroups subset (4 groups x 300 posts) with an LDA and a Word2Vec model."""
+    from textlatent.embeddings import train_word2vec
+    from textlatent.ingest import ingest
+    from textlatent.sources import ReadOptions
+    from textlatent.topics import train_lda
+
+    tmp = tmp_path_factory.mktemp("trained")
+    config = load_settings(home=str(tmp / "home"), workers=2)
+    path = write_news(tmp / "news.jsonl", per_group=300)
+    summary = ingest(config, "news", [str(path)], ReadOptions(label_field="label"))
+    lda = train_lda(config, "news", {"num_topics": 4, "passes": 10, "workers": 1, "seed": 3})
+    w2v = train_word2vec(config, "news", {"epochs": 10, "min_count": 3, "workers": 1})
+    return {"config": config, "summary": summary, "lda": lda, "w2v": w2v, "path": path}
+
+
+def take(iterable, n):
+    return list(itertools.islice(iterable, n))
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _dispose_engines():
+    yield
+    store.dispose_engines()

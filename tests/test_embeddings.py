@@ -1,0 +1,64 @@
+"""Word2Vec: neighbours, analogies, unknown words, parameters."""
+
+import numpy as np
+import pytest
+
+from textlatent import registry
+from textlatent.embeddings import load_vectors, similar, train_word2vec
+from textlatent.errors import InvalidInput, WordNotFound
+
+
+def test_similar_words_are_sorted_cosines_and_match_gensim(trained):
+    from gensim.models import KeyedVectors
+    config = trained["config"]
+    r = similar(config, "news", "puck", topn=10)
+    words = [w for w, _ in r["results"]]
+    sims = [s for _, s in r["results"]]
+    assert len(words) == 10 and "puck" not in words and sims == sorted(sims, reverse=True)
+    _, model = registry.find_model(config, "news", kind="word2vec")
+    v = load_vectors(config, model)
+    kv = KeyedVectors(v.vectors.shape[1])
+    kv.add_vectors(v.words, np.asarray(v.vectors))
+    expected = kv.most_similar("puck", topn=10)
+    assert words == [w for w, _ in expected]
+    assert np.allclose(sims, [s for _, s in expected], atol=1e-4)
+
+
+def test_neighbours_make_sense_on_real_text(trained):
+    words = {w for w, _ in similar(trained["config"], "news", "hockey", topn=15)["results"]}
+    assert words & {"nhl", "team", "game", "player", "season", "league", "play", "playoff", "goal"}
+
+
+def test_analogy_excludes_query_words(trained):
+    r = similar(trained["config"], "news", ["space", "gun"], ["hockey"], topn=5)
+    assert not {"space", "gun", "hockey"} & {w for w, _ in r["results"]}
+
+
+def test_unknown_word_suggests_close_ones(trained):
+    with pytest.raises(WordNotFound) as e:
+        similar(trained["config"], "news", "hockei")
+    assert "hockey" in e.value.details["suggestions"]["hockei"]
+    assert "did you mean" in e.value.message
+
+
+@pytest.mark.parametrize("words, topn, message", [
+    ([""], 10, "empty"), (["x" * 10_000], 10, "at most"), (["space"], 0, "topn"),
+    (["space"], 10**6, "topn"), (["space"], "lots", "topn"),
+])
+def test_bad_queries(trained, words, topn, message):
+    with pytest.raises(InvalidInput, match=message):
+        similar(trained["config"], "news", words, topn=topn)
+
+
+@pytest.mark.parametrize("params", [{"window": 0}, {"window": -1}, {"vector_size": 0}, {"epochs": 0},
+                                    {"min_count": 0}, {"sg": 2}])
+def test_bad_word2vec_parameters_are_refused_before_training(trained, params):
+    with pytest.raises(InvalidInput, match=next(iter(params))):
+        train_word2vec(trained["config"], "news", params)
+
+
+def test_word2vec_metrics(trained):
+    _, model = registry.find_model(trained["config"], "news", kind="word2vec")
+    m = model["metrics"]
+    assert m["vocabulary"] > 1000 and m["corpus_words"] > 50_000 and m["words_per_second"] > 0
+    assert "wordsim353_spearman" in m or "evaluation_error" in m

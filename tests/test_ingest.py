@@ -1,0 +1,111 @@
+"""Ingest: summary, idempotence, incremental vocabulary, atomicity."""
+
+import json
+
+import numpy as np
+import pytest
+from sqlalchemy import func, select
+
+from textlatent import store
+from textlatent.errors import EmptyCorpus, IngestError, InvalidInput
+from textlatent.ingest import delete_corpus, ingest
+from textlatent.sources import ReadOptions
+
+from .conftest import SAMPLE
+
+
+def counts(config, name):
+    engine = store.get_engine(config.database_url)
+    with store.read(engine) as conn:
+        c = store.find_corpus(conn, name)
+        if c is None:
+            return None
+        terms, df, cf = store.load_terms(conn, c["id"])
+        n_docs = conn.execute(select(func.count()).select_from(store.documents)
+                              .where(store.documents.c.corpus_id == c["id"])).scalar()
+        blobs = [b for _, b in store.iter_token_blobs(engine, c["id"])]
+    return {"corpus": c, "terms": terms, "df": df, "cf": cf, "n_docs": n_docs, "blobs": blobs}
+
+
+def test_ingest_summary_and_stored_streams(config):
+    s = ingest(config, "inaugural", [str(SAMPLE / "inaugural")])
+    assert s.added == 59 and s.documents == 59 and s.duplicates == 0 and s.created
+    assert s.tokens > 50_000 and s.vocabulary > 3000
+    c = counts(config, "inaugural")
+    assert c["n_docs"] == 59
+    ids = [np.frombuffer(b, dtype="<u4") for b in c["blobs"]]
+    # The stored vocabulary counts are exactly what the stored streams hold.
+    cf = np.bincount(np.concatenate(ids), minlength=len(c["terms"]))
+    df = np.bincount(np.concatenate([np.unique(x) for x in ids]), minlength=len(c["terms"]))
+    assert cf.tolist() == c["cf"] and df.tolist() == c["df"]
+    assert sum(len(x) for x in ids) == s.tokens
+    words = set(c["terms"])
+    assert {"constitution", "liberty", "government"} <= words
+    assert "the" not in words and "and" not in words      # stop words
+    assert "governments" not in words                       # lemmas
+
+
+def test_ingest_twice_adds_nothing_and_new_files_only_add_themselves(config, tmp_path):
+    first = ingest(config, "s", [str(SAMPLE / "inaugural")])
+    again = ingest(config, "s", [str(SAMPLE / "inaugural")])
+    assert again.added == 0 and again.duplicates == 59 and again.documents == 59
+    more = ingest(config, "s", [str(SAMPLE / "inaugural"), str(SAMPLE / "state_of_the_union")])
+    assert more.added == 65 and more.duplicates == 59 and more.documents == 124
+    c = counts(config, "s")
+    assert c["n_docs"] == 124 and len(c["terms"]) == more.vocabulary > first.vocabulary
+    ids = np.concatenate([np.frombuffer(b, dtype="<u4") for b in c["blobs"]])
+    assert np.bincount(ids, minlength=len(c["terms"])).tolist() == c["cf"]
+    positions = [p for p, _ in store.iter_token_blobs(store.get_engine(config.database_url), c["corpus"]["id"])]
+    assert positions == list(range(124))
+
+
+def test_failed_ingest_leaves_the_corpus_exactly_as_it_was(config, tmp_path):
+    ingest(config, "s", [str(SAMPLE / "inaugural")])
+    before = counts(config, "s")
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text(json.dumps({"text": "A perfectly good first line about budgets."}) + "\n{broken\n")
+    with pytest.raises(IngestError, match="bad.jsonl line 2"):
+        ingest(config, "s", [str(SAMPLE / "state_of_the_union"), str(bad)])
+    after = counts(config, "s")
+    assert after["n_docs"] == before["n_docs"] and after["cf"] == before["cf"]
+    assert after["terms"] == before["terms"] and after["corpus"]["n_tokens"] == before["corpus"]["n_tokens"]
+    # A failed first ingest creates no corpus at all.
+    with pytest.raises(IngestError):
+        ingest(config, "new", [str(bad)])
+    assert counts(config, "new") is None
+
+
+def test_empty_and_stopword_only_texts_are_skipped(config, tmp_path):
+    p = tmp_path / "d.jsonl"
+    p.write_text("\n".join(json.dumps({"text": t}) for t in
+                           ["", "   ", "the and of to", "Rockets reached orbit above the launch pad."]) + "\n")
+    s = ingest(config, "d", [str(p)])
+    assert s.added == 1 and s.empty == 3
+    with pytest.raises(EmptyCorpus):
+        only_stop = tmp_path / "stop.jsonl"
+        only_stop.write_text(json.dumps({"text": "the and of"}) + "\n")
+        ingest(config, "stop", [str(only_stop)])
+
+
+def test_corpus_keeps_its_tokenizer_settings(config, tmp_path):
+    from textlatent.tokenize import TokenizerSettings
+    ingest(config, "s", [str(SAMPLE / "inaugural")], settings=TokenizerSettings(phrases=False))
+    s = ingest(config, "s", [str(SAMPLE / "state_of_the_union")], settings=TokenizerSettings(phrases=True))
+    assert s.phrases == 0
+    assert any("kept" in r or "keeps" in r for r in s.report)
+
+
+def test_paragraphs_and_phrases(config):
+    s = ingest(config, "p", [str(SAMPLE)], ReadOptions(split="paragraphs"))
+    assert s.documents > 5000
+    assert s.phrases > 100
+    c = counts(config, "p")
+    assert "unite_state" in c["terms"] or "united_state" in c["terms"]
+
+
+def test_bad_names_and_delete(config):
+    with pytest.raises(InvalidInput):
+        ingest(config, "../x", [str(SAMPLE / "inaugural")])
+    ingest(config, "gone", [str(SAMPLE / "inaugural")])
+    delete_corpus(config, "gone")
+    assert counts(config, "gone") is None

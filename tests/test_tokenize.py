@@ -1,0 +1,58 @@
+"""Tokenization: lemmas, stop words, junk, long inputs, both cores giving the same result."""
+
+import json
+
+import pytest
+
+from textlatent.errors import InvalidInput
+from textlatent.tokenize import Tokenizer, TokenizerSettings, preclean, strip_email, tokenize_stream
+
+from .conftest import shared
+
+
+@pytest.fixture(scope="module")
+def tok():
+    return Tokenizer(TokenizerSettings())
+
+
+def test_lemmas_stop_words_and_junk(tok):
+    out = tok(["The astronauts were running experiments at https://nasa.gov and mailed bob@nasa.gov "
+               "about 42 rockets; x ... " + "M" + "A" * 60 + " done"])[0]
+    assert out == ["astronaut", "run", "experiment", "mail", "rocket"]
+
+
+def test_extra_stop_words_and_no_lemmas():
+    t = Tokenizer(TokenizerSettings(stop_words=["rocket"], lemmas=False))
+    assert t(["Rockets and rocket launches"])[0] == ["rockets", "launches"]
+
+
+def test_email_headers_quotes_and_signatures_are_stripped():
+    post = ("From: someone@example.com\nSubject: Re: orbit\nOrganization: Lab\n\n"
+            "In article <1@x> bob@y writes:\n> quoted hockey text\nThe shuttle orbit decays.\n"
+            "-- \nBob's signature line\n")
+    text = strip_email(post)
+    assert "Subject" not in text and "hockey" not in text and "signature" not in text
+    assert "shuttle orbit" in text
+
+
+def test_long_symbol_runs_and_huge_texts_do_not_reach_spacy_whole(tok):
+    assert preclean("(" * 10_000 + " ok", TokenizerSettings()).strip() == "ok"
+    big = "galaxy " * 300_000      # 2.1 M characters: more than spaCy accepts in one text
+    assert len(tok([big])[0]) == 300_000
+
+
+def test_two_processes_match_one(tmp_path):
+    src = shared("20newsgroups", "20news-bydate.jsonl")
+    texts = [json.loads(line)["text"] for _, line in zip(range(700), open(src, encoding="utf-8"))]
+    one = list(tokenize_stream(texts, TokenizerSettings(), workers=1, chunk_size=100))
+    two = list(tokenize_stream(iter(texts), TokenizerSettings(), workers=2, chunk_size=100))
+    assert one == two and len(one) == 700 and sum(map(len, one)) > 50_000
+
+
+def test_bad_settings():
+    with pytest.raises(InvalidInput, match="no language"):
+        Tokenizer(TokenizerSettings(language="xx-not"))
+    with pytest.raises(InvalidInput, match="not installed"):
+        Tokenizer(TokenizerSettings(pipeline="en_no_such_pipeline"))
+    with pytest.raises(InvalidInput, match="trained pipeline"):
+        TokenizerSettings(pos=["NOUN"])

@@ -1,0 +1,110 @@
+"""LDA: stored views, quality on labelled real text, reproducibility, inference, errors."""
+
+import numpy as np
+import pytest
+
+from textlatent import registry
+from textlatent.errors import CorpusNotFound, EmptyCorpus, InvalidInput, ModelNotFound
+from textlatent.ingest import ingest
+from textlatent.topics import infer, model_arrays, topic_documents, topics, train_lda
+
+from .conftest import SAMPLE
+
+
+def test_trained_model_has_its_views_and_figures(trained):
+    config = trained["config"]
+    corpus, model = registry.find_model(config, "news", kind="lda")
+    assert model["id"] == trained["lda"]
+    a = model_arrays(config, model)
+    theta, tt = np.asarray(a["doc_topics"]), np.asarray(a["topic_terms"])
+    assert theta.shape == (corpus["n_docs"], 4) and tt.shape == (4, len(a["vocab"]))
+    assert np.allclose(theta.sum(axis=1), 1, atol=1e-4) and np.allclose(tt.sum(axis=1), 1, atol=1e-4)
+    m = model["metrics"]
+    for key in ("coherence_c_npmi", "coherence_u_mass", "perplexity", "log_perplexity", "nmi_labels"):
+        assert m[key] is not None
+    assert len(m["coherence_c_npmi_per_topic"]) == 4
+    assert model["params"]["num_topics"] == 4 and model["seed"] == 3
+    assert set(model["versions"]) >= {"gensim", "spacy", "numpy", "textlatent"}
+    assert len(model["fingerprint"]) == 64
+
+
+def test_topics_on_four_newsgroups_are_interpretable(trained):
+    """Four clearly separate groups: each group's words lead one topic, and the dominant
+    topic agrees with the group labels far beyond chance."""
+    config = trained["config"]
+    _, model = registry.find_model(config, "news", kind="lda")
+    assert model["metrics"]["nmi_labels"] > 0.4     # chance is about 0
+    _, rows = topics(config, "news", topn=15)
+    tops = [{t for t, _ in r["terms"]} for r in rows]
+    for marker in ("hockey", "space", "gun", "image"):
+        assert sum(marker in t for t in tops) == 1, (marker, tops)
+
+
+def test_pyldavis_data_keeps_the_model_topic_numbers(trained):
+    import json
+    config = trained["config"]
+    _, model = registry.find_model(config, "news", kind="lda")
+    with open(registry.model_path(config, model, "ldavis.json")) as fh:
+        vis = json.load(fh)
+    assert vis["topic.order"] == [0, 1, 2, 3]       # not re-sorted by pyLDAvis
+    assert vis["mdsDat"]["topics"] == [0, 1, 2, 3]  # numbered as the model numbers them
+    a = model_arrays(config, model)
+    # The topic pyLDAvis lists first for topic 0 is the model's own top term of topic 0.
+    tinfo = vis["tinfo"]
+    first = [t for t, cat in zip(tinfo["Term"], tinfo["Category"]) if cat == "Topic0"]
+    top0 = a["vocab"][int(np.argmax(a["topic_terms"][0]))]
+    assert top0 in first
+
+
+def test_same_seed_and_one_worker_give_the_same_topics(config):
+    ingest(config, "inaug", [str(SAMPLE / "inaugural")])
+    params = {"num_topics": 3, "passes": 2, "workers": 1, "seed": 11, "no_below": 2}
+    a, b = train_lda(config, "inaug", params), train_lda(config, "inaug", params)
+    c = train_lda(config, "inaug", dict(params, seed=12))
+    arrays = [np.asarray(model_arrays(config, registry.find_model(config, "inaug", m)[1])["topic_terms"])
+              for m in (a, b, c)]
+    assert np.array_equal(arrays[0], arrays[1])
+    assert not np.array_equal(arrays[0], arrays[2])
+    # The newest model is the default.
+    assert registry.find_model(config, "inaug", kind="lda")[1]["id"] == c
+
+
+def test_infer_and_topic_documents(trained):
+    config = trained["config"]
+    r = infer(config, "news", "The goalie stopped the puck and the Rangers won the hockey game in overtime")
+    assert len(r["topics"]) == 4 and abs(sum(w for _, w in r["topics"]) - 1) < 1e-3
+    _, model = registry.find_model(config, "news", kind="lda")
+    _, rows = topics(config, "news", topn=10)
+    hockey = next(t["topic"] for t in rows if "hockey" in {w for w, _ in t["terms"]})
+    assert r["topics"][0][0] == hockey and r["topics"][0][1] > 0.5
+    docs = topic_documents(config, model, hockey, limit=5)
+    assert len(docs) == 5 and [d["weight"] for d in docs] == sorted((d["weight"] for d in docs), reverse=True)
+    assert sum(d["label"] == "rec.sport.hockey" for d in docs) >= 4
+
+
+@pytest.mark.parametrize("params, message", [
+    ({"num_topics": 0}, "num_topics"), ({"num_topics": -3}, "num_topics"), ({"num_topics": "ten"}, "num_topics"),
+    ({"num_topics": 2.5}, "num_topics"), ({"num_topics": 5000}, "num_topics"), ({"passes": 0}, "passes"),
+    ({"alpha": "sometimes"}, "alpha"), ({"chunksize": -1}, "chunksize"), ({"bogus": 1}, "unknown parameter"),
+])
+def test_bad_parameters_are_refused_before_training(trained, params, message):
+    with pytest.raises(InvalidInput, match=message):
+        train_lda(trained["config"], "news", params)
+
+
+def test_more_topics_than_documents_and_over_filtered_vocabulary(config, tmp_path):
+    ingest(config, "tiny", [str(SAMPLE / "inaugural" / "1789-Washington.txt"),
+                            str(SAMPLE / "inaugural" / "1793-Washington.txt")])
+    with pytest.raises(InvalidInput, match="cannot exceed the number of documents"):
+        train_lda(config, "tiny", {"num_topics": 3})
+    with pytest.raises(EmptyCorpus, match="no terms are left"):
+        train_lda(config, "tiny", {"num_topics": 2, "no_below": 5})
+
+
+def test_unknown_corpus_and_model(trained):
+    with pytest.raises(CorpusNotFound, match="Known corpora: news"):
+        topics(trained["config"], "nope")
+    with pytest.raises(ModelNotFound):
+        topics(trained["config"], "news", model_id=999)
+    with pytest.raises(ModelNotFound):      # a Word2Vec model is not an LDA model
+        topics(trained["config"], "news", model_id=trained["w2v"])

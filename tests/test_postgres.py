@@ -1,0 +1,77 @@
+"""The same storage paths against a real PostgreSQL (TEXTLATENT_TEST_DATABASE_URL)."""
+
+import os
+import uuid
+
+import pytest
+from sqlalchemy import create_engine, text
+
+from textlatent import registry, store
+from textlatent.embeddings import similar, train_word2vec
+from textlatent.errors import IngestError
+from textlatent.export import export
+from textlatent.ingest import delete_corpus, ingest
+from textlatent.settings import load_settings
+from textlatent.topics import infer, topics, train_lda
+
+from .conftest import SAMPLE
+
+URL = os.environ.get("TEXTLATENT_TEST_DATABASE_URL")
+pytestmark = [pytest.mark.postgres,
+              pytest.mark.skipif(not URL, reason="set TEXTLATENT_TEST_DATABASE_URL to a PostgreSQL URL "
+                                                 "to run the PostgreSQL storage tests")]
+
+
+@pytest.fixture
+def pg_config(tmp_path):
+    """A fresh PostgreSQL schema per test, dropped afterwards."""
+    schema = "tl_test_" + uuid.uuid4().hex[:10]
+    admin = create_engine(URL)
+    with admin.begin() as conn:
+        conn.execute(text(f"CREATE SCHEMA {schema}"))
+    sep = "&" if "?" in URL else "?"
+    url = f"{URL}{sep}options=-csearch_path%3D{schema}"
+    yield load_settings(home=str(tmp_path / "home"), database_url=url, workers=2)
+    store.dispose_engines()
+    with admin.begin() as conn:
+        conn.execute(text(f"DROP SCHEMA {schema} CASCADE"))
+    admin.dispose()
+
+
+def test_full_path_on_postgresql(pg_config, tmp_path):
+    engine = store.get_engine(pg_config.database_url)
+    assert engine.dialect.name == "postgresql"
+    assert store.schema_version(engine) == store.SCHEMA_VERSION
+    s = ingest(pg_config, "inaug", [str(SAMPLE / "inaugural")])
+    assert s.added == 59
+    assert ingest(pg_config, "inaug", [str(SAMPLE / "inaugural")]).added == 0
+    more = ingest(pg_config, "inaug", [str(SAMPLE / "state_of_the_union")])
+    assert more.added == 65 and more.documents == 124
+
+    lda = train_lda(pg_config, "inaug", {"num_topics": 3, "passes": 2, "workers": 1})
+    _, rows = topics(pg_config, "inaug")
+    assert len(rows) == 3
+    assert len(infer(pg_config, "inaug", "tariffs, banks and railroads of the territories")["topics"]) == 3
+    train_word2vec(pg_config, "inaug", {"epochs": 2, "min_count": 2, "workers": 1})
+    assert len(similar(pg_config, "inaug", "liberty", topn=3)["results"]) == 3
+    export(pg_config, "inaug", "doc-topics", "csv", str(tmp_path / "dt.csv"))
+    assert len((tmp_path / "dt.csv").read_text().splitlines()) == 125
+    _, model = registry.find_model(pg_config, "inaug", lda)
+    assert model["params"]["num_topics"] == 3
+
+
+def test_failed_ingest_is_atomic_on_postgresql(pg_config, tmp_path):
+    ingest(pg_config, "inaug", [str(SAMPLE / "inaugural")])
+    engine = store.get_engine(pg_config.database_url)
+    with store.read(engine) as conn:
+        before = store.load_terms(conn, store.get_corpus(conn, "inaug")["id"])
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text('{"text": "good line about tariffs"}\n{oops\n')
+    with pytest.raises(IngestError, match="line 2"):
+        ingest(pg_config, "inaug", [str(SAMPLE / "state_of_the_union"), str(bad)])
+    with store.read(engine) as conn:
+        c = store.get_corpus(conn, "inaug")
+        assert store.load_terms(conn, c["id"]) == before and c["n_docs"] == 59
+    delete_corpus(pg_config, "inaug")
+    with store.read(engine) as conn:
+        assert store.list_corpora(conn) == []

@@ -381,6 +381,26 @@ def export(ctx, corpus, what, fmt, output, model_id):
         click.echo(f"wrote {path}")
 
 
+@cli.command()
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--port", default=5000, show_default=True, type=click.IntRange(1, 65535))
+@click.option("--threads", default=4, show_default=True, type=click.IntRange(1, 64))
+@click.pass_context
+def serve(ctx, host, port, threads):
+    """Serve the web pages and JSON API with waitress (a production WSGI server).
+
+    \b
+    Example:
+        textlatent serve --port 5000
+    """
+    import waitress
+
+    from web import create_app
+    app = create_app(_config(ctx))
+    click.echo(f"textlatent serving on http://{host}:{port}/")
+    waitress.serve(app, host=host, port=port, threads=threads, ident="textlatent")
+
+
 @cli.command("settings")
 def settings_cmd():
     """Print every setting with its environment variable, default and meaning."""

@@ -18,7 +18,7 @@ from gensim.models.callbacks import CallbackAny2Vec
 
 from . import registry
 from .corpus import StoredCorpus
-from .errors import Cancelled, InvalidInput, WordNotFound
+from .errors import InvalidInput, WordNotFound
 from .params import Param, validate
 
 W2V_PARAMS = [

@@ -9,7 +9,6 @@ import csv
 import io
 import json
 import os
-import shutil
 
 import numpy as np
 
@@ -119,7 +118,7 @@ def _parquet_table(batch, schema, K):
 def write_npy(config, model, path):
     """The doc-topic matrix (float32, documents x topics) and ``<path>.ids.tsv``: row, doc_id, title."""
     theta = model_arrays(config, model)["doc_topics"]
-    shutil.copyfile(theta.filename, path) if getattr(theta, "filename", None) else np.save(path, theta)
+    np.save(path, np.asarray(theta))
     ids = _sidecar(path)
     engine = store.get_engine(config.database_url)
     with open(ids, "w", encoding="utf-8", newline="") as fh:

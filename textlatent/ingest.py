@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from . import store
-from .errors import EmptyCorpus, IngestError, InvalidInput, TextlatentError
+from .errors import EmptyCorpus, InvalidInput
 from .phrases import apply_phrases, learn_phrases
 from .sources import ReadOptions, iter_sources
 from .tokenize import TokenizerSettings, tokenize_stream
@@ -214,5 +214,3 @@ def delete_corpus(config, name):
     for p in paths:
         shutil.rmtree(os.path.join(config.home, p), ignore_errors=True)
 
-
-__all__ = ["ingest", "IngestSummary", "delete_corpus", "IngestError", "TextlatentError"]

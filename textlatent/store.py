@@ -12,7 +12,7 @@ import threading
 
 from sqlalchemy import (
     JSON, Boolean, Column, DateTime, Float, ForeignKey, Index, Integer, LargeBinary, MetaData,
-    String, Table, Text, UniqueConstraint, create_engine, delete, event, func, insert, select,
+    String, Table, Text, UniqueConstraint, bindparam, create_engine, delete, event, func, insert, select,
     update,
 )
 from sqlalchemy.exc import IntegrityError
@@ -250,18 +250,13 @@ def load_terms(conn, corpus_id):
 def save_terms(conn, corpus_id, old_n, term_list, df, cf, changed):
     """Insert terms with id >= ``old_n`` and update the counts of ``changed`` older ids."""
     if changed:
-        stmt = (update(terms).where(terms.c.corpus_id == corpus_id, terms.c.id == _bind("tid"))
-                .values(df=_bind("new_df"), cf=_bind("new_cf")))
+        stmt = (update(terms).where(terms.c.corpus_id == corpus_id, terms.c.id == bindparam("tid"))
+                .values(df=bindparam("new_df"), cf=bindparam("new_cf")))
         conn.execute(stmt, [{"tid": i, "new_df": df[i], "new_cf": cf[i]} for i in changed])
     new = [{"corpus_id": corpus_id, "id": i, "term": term_list[i], "df": df[i], "cf": cf[i]}
            for i in range(old_n, len(term_list))]
     for start in range(0, len(new), 20000):
         conn.execute(insert(terms), new[start:start + 20000])
-
-
-def _bind(name):
-    from sqlalchemy import bindparam
-    return bindparam(name)
 
 
 def insert_documents(conn, rows):

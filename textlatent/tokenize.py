@@ -228,7 +228,6 @@ def tokenize_stream(texts, settings, workers=2, chunk_size=200):
     are in flight, so memory does not grow with the corpus. (spaCy's own
     ``n_process`` was slower than one process on these machines.)
     """
-    global _worker_tokenizer
     settings_dict = settings.to_dict()
     _init_worker(settings_dict)     # also validates the settings before any work starts
     chunks = _chunked(texts, chunk_size)

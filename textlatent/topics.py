@@ -167,7 +167,7 @@ def _save_views(model, stored, dictionary, remap, workdir, progress):
         if len(chunk) >= 2000:
             _infer_rows(model, chunk, rows, theta)
             chunk, rows = [], []
-            progress(rows[-1] if rows else position, stored.num_docs, "topic mixtures of documents")
+            progress(position + 1, stored.num_docs, "topic mixtures of documents")
     if chunk:
         _infer_rows(model, chunk, rows, theta)
     theta.flush()

@@ -1,7 +1,5 @@
 """Server-rendered pages; the topic page draws pyLDAvis from files the app serves itself."""
 
-import os
-
 from flask import Blueprint, abort, current_app, render_template, send_from_directory
 
 from textlatent import registry, store

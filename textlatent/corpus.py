@@ -106,3 +106,40 @@ class TextStream:
             if self.remap is not None:
                 ids = ids[self.remap[ids] >= 0]
             yield self._terms[ids].tolist()
+
+
+def overview(config, name, top_terms=30, sample=5):
+    """What a corpus page shows: its row, the most frequent terms, a few documents."""
+    engine = store.get_engine(config.database_url)
+    with store.read(engine) as conn:
+        corpus = store.get_corpus(conn, name)
+        terms = store.top_terms(conn, corpus["id"], top_terms)
+        docs = store.get_documents(conn, corpus["id"], limit=sample,
+                                   columns=("position", "doc_key", "title", "label", "date", "n_tokens", "text"))
+        n_terms = store.count_terms(conn, corpus["id"])
+    for d in docs:
+        d["text"] = d["text"][:300]
+    return {"name": corpus["name"], "documents": corpus["n_docs"], "tokens": corpus["n_tokens"],
+            "vocabulary": n_terms, "phrases": len(corpus["phrases"] or []), "settings": corpus["settings"],
+            "created": corpus["created"].isoformat(timespec="seconds") + "Z",
+            "updated": corpus["updated"].isoformat(timespec="seconds") + "Z",
+            "top_terms": [{"term": t, "documents": df, "count": cf} for t, df, cf in terms],
+            "sample_documents": docs}
+
+
+def document(config, name, position):
+    """One document, whole, by its position in the corpus."""
+    try:
+        position = int(position)
+    except (TypeError, ValueError):
+        raise InvalidInput(f"document positions are whole numbers, not {str(position)[:50]!r}")
+    engine = store.get_engine(config.database_url)
+    with store.read(engine) as conn:
+        corpus = store.get_corpus(conn, name)
+        rows = store.get_documents(conn, corpus["id"], positions=[position],
+                                   columns=("position", "doc_key", "source", "title", "label", "date", "meta",
+                                            "n_tokens", "text"))
+    if not rows:
+        from .errors import NotFound
+        raise NotFound(f"corpus {corpus['name']!r} has no document {position}")
+    return rows[0]

@@ -63,7 +63,7 @@ class _Epochs(CallbackAny2Vec):
         pass
 
 
-def train_word2vec(config, corpus_name, params=None, progress=None):
+def train_word2vec(config, corpus_name, params=None, progress=None, workdir_prefix=".tmp-"):
     """Train Word2Vec on the corpus's token streams; returns the model id."""
     from gensim.models import Word2Vec
 
@@ -71,7 +71,7 @@ def train_word2vec(config, corpus_name, params=None, progress=None):
     p = validate_w2v(params)
     stored = StoredCorpus(config, corpus_name)
     workers = p["workers"] or (os.cpu_count() or 2)
-    workdir = registry.new_workdir(config)
+    workdir = registry.new_workdir(config, workdir_prefix)
     try:
         progress(0, p["epochs"], "writing the training file")
         corpus_file, n_words = _write_corpus_file(stored, workdir)

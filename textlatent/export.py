@@ -174,3 +174,60 @@ def export(config, corpus_name, what, fmt, path, model_id=None):
         for chunk in chunks:
             fh.write(chunk)
     return [path]
+
+
+MIMETYPES = {"csv": "text/csv; charset=utf-8", "jsonl": "application/x-ndjson; charset=utf-8",
+             "npy": "application/octet-stream", "parquet": "application/vnd.apache.parquet",
+             "word2vec": "text/plain; charset=utf-8", "word2vec-binary": "application/octet-stream",
+             "projector": "application/zip"}
+EXTENSIONS = {"word2vec": "vec", "word2vec-binary": "bin", "projector": "zip"}
+
+
+def download(config, model_id, what, fmt):
+    """An export as a download: ``(file name, mimetype, iterator of bytes)``. Text formats
+    stream as they are made; the others are written to a temporary file first, which the
+    iterator removes when it ends."""
+    check(what, fmt)
+    corpus, model = registry.get_model(config, model_id)
+    if model["kind"] != KIND[what]:
+        raise InvalidInput(f"model {model['id']} is a {model['kind']} model; {what} needs a {KIND[what]} model")
+    filename = f"{corpus['name']}-model{model['id']}-{what}.{EXTENSIONS.get(fmt, fmt)}"
+    if what == "topic-terms" or fmt in ("csv", "jsonl"):
+        chunks = (iter_topic_terms_csv if what == "topic-terms" else
+                  iter_doc_topics_csv if fmt == "csv" else iter_doc_topics_jsonl)(config, model)
+        return filename, MIMETYPES[fmt], (c.encode("utf-8") for c in chunks)
+    if fmt == "npy":
+        buf = io.BytesIO()
+        np.save(buf, np.asarray(model_arrays(config, model)["doc_topics"]))
+        return filename, MIMETYPES[fmt], iter([buf.getvalue()])
+    import tempfile
+    tmp_root = os.path.join(config.home, "tmp")
+    os.makedirs(tmp_root, exist_ok=True)
+    tmp = tempfile.mkdtemp(dir=tmp_root)
+    try:
+        path = os.path.join(tmp, filename)
+        if fmt == "parquet":
+            write_parquet(config, model, path)
+        elif fmt == "projector":
+            import zipfile
+            files = write_vectors(config, model, fmt, os.path.join(tmp, "projector"))
+            with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as zf:
+                for f in files:
+                    zf.write(f, os.path.basename(f))
+        else:
+            write_vectors(config, model, fmt, path)
+    except BaseException:
+        import shutil
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    return filename, MIMETYPES[fmt], _file_chunks(path, tmp)
+
+
+def _file_chunks(path, tmp):
+    import shutil
+    try:
+        with open(path, "rb") as fh:
+            while chunk := fh.read(1024 * 1024):
+                yield chunk
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)

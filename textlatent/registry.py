@@ -33,9 +33,10 @@ def fingerprint(conn, corpus):
     return h.hexdigest()
 
 
-def new_workdir(config):
-    """A fresh temporary folder for a model being trained (removed on failure by the caller)."""
-    tmp = os.path.join(config.models_dir, ".tmp-" + uuid.uuid4().hex)
+def new_workdir(config, prefix=".tmp-"):
+    """A fresh temporary folder for a model being trained (removed on failure by the caller;
+    a job's folders carry its id, so that what a killed worker left can be found)."""
+    tmp = os.path.join(config.models_dir, prefix + uuid.uuid4().hex)
     os.makedirs(tmp)
     return tmp
 

@@ -19,7 +19,12 @@ from sqlalchemy.exc import IntegrityError
 
 from .errors import Conflict, CorpusNotFound, InvalidInput, JobNotFound, ModelNotFound
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
+
+# Each step brings a database of the version before it up to its key's version.
+MIGRATIONS = {
+    2: ["ALTER TABLE tl_jobs ADD COLUMN result JSON"],   # what a finished job produced
+}
 
 metadata = MetaData()
 
@@ -104,6 +109,7 @@ jobs = Table(
     Column("started", DateTime, nullable=True),
     Column("finished", DateTime, nullable=True),
     Column("heartbeat", DateTime, nullable=True),
+    Column("result", JSON, nullable=True),
 )
 
 
@@ -167,10 +173,17 @@ def _create_schema(engine):
         row = conn.execute(select(meta.c.value).where(meta.c.key == "schema_version")).first()
         if row is None:
             conn.execute(insert(meta).values(key="schema_version", value=str(SCHEMA_VERSION)))
-        elif int(row.value) > SCHEMA_VERSION:
+            return
+        found = int(row.value)
+        if found > SCHEMA_VERSION:
             raise InvalidInput(
                 f"the database has schema version {row.value}, newer than this textlatent "
                 f"({SCHEMA_VERSION}): upgrade textlatent")
+        for version in range(found + 1, SCHEMA_VERSION + 1):
+            for statement in MIGRATIONS[version]:
+                conn.exec_driver_sql(statement)
+        if found < SCHEMA_VERSION:
+            conn.execute(update(meta).where(meta.c.key == "schema_version").values(value=str(SCHEMA_VERSION)))
 
 
 @contextlib.contextmanager
@@ -245,6 +258,16 @@ def load_terms(conn, corpus_id):
     rows = conn.execute(select(terms.c.id, terms.c.term, terms.c.df, terms.c.cf)
                         .where(terms.c.corpus_id == corpus_id).order_by(terms.c.id)).all()
     return [r.term for r in rows], [r.df for r in rows], [r.cf for r in rows]
+
+
+def top_terms(conn, corpus_id, n):
+    q = (select(terms.c.term, terms.c.df, terms.c.cf).where(terms.c.corpus_id == corpus_id)
+         .order_by(terms.c.cf.desc(), terms.c.id).limit(n))
+    return [tuple(r) for r in conn.execute(q)]
+
+
+def count_terms(conn, corpus_id):
+    return conn.execute(select(func.count()).select_from(terms).where(terms.c.corpus_id == corpus_id)).scalar_one()
 
 
 def save_terms(conn, corpus_id, old_n, term_list, df, cf, changed):

@@ -10,7 +10,6 @@ Model files hold plain arrays (``.npy``) and JSON: loading a model never unpickl
 import functools
 import logging
 import os
-import re
 import shutil
 import time
 
@@ -57,32 +56,41 @@ def validate_lda(params, num_docs=None):
     return validate(LDA_PARAMS, params or {}, checks)
 
 
-class _Progress(logging.Handler):
-    """Turns gensim's 'PROGRESS: pass i, ... #n/N' log lines into progress calls."""
+class _Watched:
+    """The training stream of one pass, reporting progress every chunk. Once ``progress``
+    raises :class:`Cancelled` the rest of the pass is empty documents: gensim checks that
+    a pass has as many documents as the corpus, and so finishes its update (and shuts its
+    worker pool down) at once; the job stops within about one chunk."""
 
-    PATTERN = re.compile(r"pass (\d+), (?:dispatched chunk #\d+ = documents up to|at document) #(\d+)/(\d+)")
+    def __init__(self, stream, progress, pass_, passes, every):
+        self.stream, self.progress, self.pass_, self.passes, self.every = stream, progress, pass_, passes, every
+        self.cancelled = False
 
-    def __init__(self, callback, pass_offset, passes):
-        super().__init__(logging.INFO)
-        self.callback, self.pass_offset, self.passes = callback, pass_offset, passes
+    def __len__(self):
+        return len(self.stream)
 
-    def emit(self, record):
-        m = self.PATTERN.search(record.getMessage())
-        if m:
-            n, total = int(m.group(2)), int(m.group(3))
-            p = self.pass_offset[0]
-            try:
-                self.callback(p * total + n, self.passes * total,
-                              f"LDA pass {p + 1} of {self.passes}: {n:,} of {total:,} documents")
-            except Cancelled:
-                self.pass_offset.append("cancel")   # acted on between passes
+    def __iter__(self):
+        n = len(self.stream)
+        i = 0
+        for i, doc in enumerate(self.stream):
+            if i % self.every == 0:
+                try:
+                    self.progress(self.pass_ * n + i, self.passes * n,
+                                  f"LDA pass {self.pass_ + 1} of {self.passes}: {i:,} of {n:,} documents")
+                except Cancelled:
+                    self.cancelled = True
+                    break
+            yield doc
+        if self.cancelled:
+            for _ in range(n - i):
+                yield []
 
 
-def train_lda(config, corpus_name, params=None, progress=None):
+def train_lda(config, corpus_name, params=None, progress=None, workdir_prefix=".tmp-"):
     """Train an LDA model on the corpus and store it with its views; returns the model id.
 
     ``progress(done, total, message)`` is called during training; it may raise
-    :class:`Cancelled` to stop the job (effective at the end of the current pass).
+    :class:`Cancelled` to stop the job (effective within one chunk).
     """
     from gensim.models import LdaModel, LdaMulticore
 
@@ -103,28 +111,14 @@ def train_lda(config, corpus_name, params=None, progress=None):
                   iterations=p["iterations"], alpha=alpha, eta=eta, decay=p["decay"],
                   offset=p["offset"], random_state=p["seed"], eval_every=None, dtype=np.float32)
     started = time.perf_counter()
-    workdir = registry.new_workdir(config)
+    workdir = registry.new_workdir(config, workdir_prefix)
     try:
         model = (LdaMulticore(workers=workers, **common) if use_multicore else LdaModel(**common))
-        state = [0]
-        handler = _Progress(progress, state, p["passes"])
-        loggers = [logging.getLogger("gensim.models.ldamodel"), logging.getLogger("gensim.models.ldamulticore")]
-        old_levels = [lg.level for lg in loggers]
-        for lg in loggers:
-            lg.addHandler(handler)
-            lg.setLevel(logging.INFO)
-        try:
-            for pass_ in range(p["passes"]):
-                state[0] = pass_
-                progress(pass_ * stored.num_docs, p["passes"] * stored.num_docs,
-                         f"LDA pass {pass_ + 1} of {p['passes']}")
-                model.update(bow)
-                if "cancel" in state:
-                    raise Cancelled("cancelled")
-        finally:
-            for lg, level in zip(loggers, old_levels):
-                lg.removeHandler(handler)
-                lg.setLevel(level)
+        for pass_ in range(p["passes"]):
+            watched = _Watched(bow, progress, pass_, p["passes"], chunksize)
+            model.update(watched)
+            if watched.cancelled:
+                raise Cancelled("cancelled")
         train_seconds = time.perf_counter() - started
         progress(p["passes"] * stored.num_docs, p["passes"] * stored.num_docs, "computing topic views")
         metrics = _save_views(model, stored, dictionary, remap, workdir, progress)
@@ -292,12 +286,7 @@ def topic_documents(config, model, topic, limit=10):
     theta = a["doc_topics"]
     K = theta.shape[1]
     limit = validate([Param("limit", "int", 10, 1, TOPN_MAX)], {"limit": limit})["limit"]
-    try:
-        topic = int(topic)
-    except (TypeError, ValueError):
-        raise InvalidInput(f"topic must be a whole number 0..{K - 1}")
-    if not 0 <= topic < K:
-        raise InvalidInput(f"topic must be 0..{K - 1}, not {topic}")
+    topic = check_topic(topic, K)
     col = np.asarray(theta[:, topic])
     n = min(limit, len(col))
     top = np.argpartition(-col, n - 1)[:n]
@@ -359,3 +348,41 @@ def infer(config, corpus_name, text, model_id=None):
     order = np.argsort(-theta)
     return {"model_id": model_row["id"], "topics": [[int(k), round(float(theta[k]), 5)] for k in order],
             "terms_used": int(sum(counts.values())), "terms_total": len(terms)}
+
+
+MAX_LABEL = 200
+
+
+def check_topic(topic, K):
+    """A topic number of a K-topic model, from an int or a string."""
+    try:
+        topic = int(topic)
+    except (TypeError, ValueError):
+        raise InvalidInput(f"topics are whole numbers 0..{K - 1}, not {str(topic)[:50]!r}")
+    if not 0 <= topic < K:
+        raise InvalidInput(f"topics are 0..{K - 1}, not {topic}")
+    return topic
+
+
+def set_labels(config, model_id, labels):
+    """Give topics names a person chose: ``{topic: label}``; an empty label removes one."""
+    _, model = registry.get_model(config, model_id)
+    if model["kind"] != "lda":
+        raise InvalidInput(f"model {model['id']} is a {model['kind']} model; only LDA topics have labels")
+    if not isinstance(labels, dict):
+        raise InvalidInput('send {"labels": {"<topic>": "<label>", ...}}')
+    K = model["params"]["num_topics"]
+    current = dict(model.get("labels") or {})
+    for key, value in labels.items():
+        k = check_topic(key, K)
+        if value is None or (isinstance(value, str) and not value.strip()):
+            current.pop(str(k), None)
+            continue
+        if not isinstance(value, str) or len(value) > MAX_LABEL:
+            raise InvalidInput(f"a label is text of at most {MAX_LABEL} characters")
+        current[str(k)] = " ".join(value.split())
+    engine = store.get_engine(config.database_url)
+    with store.write(engine) as conn:
+        store.get_model(conn, model["id"])
+        store.set_model_labels(conn, model["id"], current)
+    return current

@@ -12,15 +12,25 @@ from textlatent.errors import TextlatentError
 from textlatent.settings import load_settings
 
 
-def create_app(config=None):
-    """``config``: a textlatent ``Config``, a dict of setting overrides, or None (environment)."""
+def create_app(config=None, trusted_hosts=None):
+    """``config``: a textlatent ``Config``, a dict of setting overrides, or None (environment).
+    ``trusted_hosts``: the Host names to answer (``textlatent serve`` on loopback passes
+    the loopback names, which stops DNS-rebinding pages from reaching the API)."""
     app = Flask(__name__)
     if not hasattr(config, "database_url"):
         config = load_settings(**(config or {}))
     app.config["TEXTLATENT"] = config
     app.config["MAX_CONTENT_LENGTH"] = config.max_upload_mb * 1024 * 1024
+    app.config["MAX_FORM_MEMORY_SIZE"] = 1024 * 1024
     app.config["DEBUG"] = False
     app.config["PROPAGATE_EXCEPTIONS"] = False
+    app.config["SECRET_KEY"] = config.secret_key or _secret_key(config.home)
+    app.config["SESSION_COOKIE_SAMESITE"] = "Strict"
+    if trusted_hosts:
+        app.config["TRUSTED_HOSTS"] = trusted_hosts
+
+    from . import csrf
+    csrf.init_app(app)
 
     from . import api, pages
     app.register_blueprint(api.bp, url_prefix="/api/v1")
@@ -41,8 +51,10 @@ def create_app(config=None):
 
     @app.after_request
     def _headers(resp):
+        # Scripts only from this app. pyLDAvis (d3) sets style attributes on SVG
+        # elements, which a strict style-src would block; inline styles run no code.
         resp.headers["Content-Security-Policy"] = (
-            "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+            "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
             "object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'")
         resp.headers["X-Content-Type-Options"] = "nosniff"
         resp.headers["X-Frame-Options"] = "DENY"
@@ -60,6 +72,26 @@ def _error(status, code, message, details=None):
         return jsonify(body), status
     from flask import render_template
     return render_template("error.html", status=status, message=message), status
+
+
+def _secret_key(home):
+    """A random key made once and kept in the data directory (readable by its owner only)."""
+    import secrets
+    path = os.path.join(home, "secret_key")
+    try:
+        with open(path) as fh:
+            key = fh.read().strip()
+            if key:
+                return key
+    except FileNotFoundError:
+        pass
+    os.makedirs(home, exist_ok=True)
+    key = secrets.token_hex(32)
+    fd = os.open(path + ".tmp", os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as fh:
+        fh.write(key)
+    os.replace(path + ".tmp", path)
+    return key
 
 
 def ldavis_static_dir():

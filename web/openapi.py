@@ -1,0 +1,194 @@
+"""The OpenAPI 3 document of /api/v1. Parameter schemas come from the library's own
+parameter tables, and a test checks that every route is described and every
+described route exists."""
+
+from textlatent import __version__
+from textlatent.embeddings import W2V_PARAMS
+from textlatent.export import FORMATS
+from textlatent.topics import LDA_PARAMS, TOPN_MAX
+
+
+def _param_schema(p):
+    if p.kind == "int":
+        return {"type": "integer", "minimum": p.low, "maximum": p.high, "default": p.default,
+                "description": p.help}
+    if p.kind == "float":
+        return {"type": "number", "minimum": p.low, "maximum": p.high, "default": p.default,
+                "description": p.help}
+    if p.kind == "alpha":
+        return {"oneOf": [{"type": "number", "minimum": p.low, "maximum": p.high},
+                          {"type": "string", "enum": list(p.choices)}], "default": p.default,
+                "description": p.help}
+    return {"type": "string", "enum": list(p.choices), "default": p.default, "description": p.help}
+
+
+def _params(spec):
+    return {"type": "object", "additionalProperties": False,
+            "properties": {p.name: _param_schema(p) for p in spec}}
+
+
+def _ok(schema, description="OK"):
+    return {"description": description, "content": {"application/json": {"schema": schema}}}
+
+
+def _ref(name):
+    return {"$ref": f"#/components/schemas/{name}"}
+
+
+ERRORS = {status: {"description": text, "content": {"application/json": {"schema": _ref("Error")}}}
+          for status, text in (("400", "invalid input"), ("404", "not found"), ("409", "conflict"),
+                               ("413", "upload too large"), ("415", "unsupported file type"),
+                               ("422", "nothing to work on (e.g. an empty corpus)"))}
+
+
+def _errors(*codes):
+    return {c: ERRORS[c] for c in codes}
+
+
+def _path_param(name, schema=None, description=""):
+    return {"name": name, "in": "path", "required": True, "schema": schema or {"type": "string"},
+            "description": description}
+
+
+def _query(name, schema, description="", required=False):
+    return {"name": name, "in": "query", "required": required, "schema": schema, "description": description}
+
+
+NAME = _path_param("name", description="corpus name")
+MODEL = _path_param("model_id", {"type": "integer"}, "model id")
+JOB = _path_param("job_id", {"type": "integer"}, "job id")
+ACCEPTED = {"description": "the job was queued", "content": {"application/json": {"schema": _ref("Job")}},
+            "headers": {"Location": {"schema": {"type": "string"}, "description": "the job's URL"}}}
+
+
+def _download(what, description):
+    return {"get": {"summary": description, "parameters": [MODEL, _query(
+        "format", {"type": "string", "enum": list(FORMATS[what]), "default": FORMATS[what][0]})],
+        "responses": {"200": {"description": "the file, streamed",
+                              "content": {"application/octet-stream": {"schema": {"type": "string",
+                                                                                   "format": "binary"}}}},
+                      **_errors("400", "404")}}}
+
+
+def spec():
+    schemas = {
+        "Error": {"type": "object", "required": ["error"], "properties": {"error": {
+            "type": "object", "required": ["code", "message"],
+            "properties": {"code": {"type": "string"}, "message": {"type": "string"},
+                           "details": {}}}}},
+        "Job": {"type": "object", "required": ["id", "kind", "status", "progress", "url"], "properties": {
+            "id": {"type": "integer"}, "kind": {"type": "string", "enum": ["ingest", "lda", "word2vec"]},
+            "corpus": {"type": "string"},
+            "status": {"type": "string", "enum": ["pending", "running", "finished", "failed", "cancelled"]},
+            "progress": {"type": "object", "properties": {
+                "done": {"type": "integer"}, "total": {"type": "integer"}, "message": {"type": "string"},
+                "fraction": {"type": ["number", "null"]}}},
+            "params": {"type": "object"}, "error": {"type": ["string", "null"]},
+            "model_id": {"type": ["integer", "null"]}, "result": {"type": ["object", "null"]},
+            "created": {"type": "string"}, "started": {"type": ["string", "null"]},
+            "finished": {"type": ["string", "null"]}, "url": {"type": "string"}}},
+        "Model": {"type": "object", "required": ["id", "kind", "params", "metrics"], "properties": {
+            "id": {"type": "integer"}, "kind": {"type": "string", "enum": ["lda", "word2vec"]},
+            "params": {"type": "object"}, "seed": {"type": ["integer", "null"]},
+            "fingerprint": {"type": "string"}, "versions": {"type": "object"},
+            "train_seconds": {"type": "number"}, "metrics": {"type": "object"},
+            "labels": {"type": "object", "additionalProperties": {"type": "string"}},
+            "created": {"type": "string"}, "url": {"type": "string"}, "corpus": {"type": "string"}}},
+        "CorpusSummary": {"type": "object", "properties": {
+            "name": {"type": "string"}, "documents": {"type": "integer"}, "tokens": {"type": "integer"},
+            "vocabulary": {"type": "integer"}, "url": {"type": "string"}}},
+        "LdaParams": _params(LDA_PARAMS),
+        "Word2VecParams": _params(W2V_PARAMS),
+    }
+    paths = {
+        "/corpora": {
+            "get": {"summary": "List the corpora", "responses": {
+                "200": _ok({"type": "array", "items": _ref("CorpusSummary")})}},
+            "post": {"summary": "Upload files into a corpus (created when new); queues the ingest",
+                     "requestBody": {"required": True, "content": {"multipart/form-data": {"schema": {
+                         "type": "object", "required": ["name", "file"], "properties": {
+                             "name": {"type": "string"},
+                             "file": {"type": "array", "items": {"type": "string", "format": "binary"},
+                                      "description": ".txt .md .csv .tsv .jsonl .ndjson .zip, or .gz of them"},
+                             "text_field": {"type": "string", "default": "text"},
+                             "id_field": {"type": "string"}, "title_field": {"type": "string"},
+                             "label_field": {"type": "string"}, "date_field": {"type": "string"},
+                             "split": {"type": "string", "enum": ["none", "paragraphs"]}}}}}},
+                     "responses": {"202": ACCEPTED, **_errors("400", "413", "415", "422")}}},
+        "/corpora/{name}": {
+            "get": {"summary": "A corpus: counts, frequent terms, sample documents, models, jobs",
+                    "parameters": [NAME], "responses": {"200": _ok({"type": "object"}), **_errors("404")}},
+            "delete": {"summary": "Delete a corpus with its documents and models", "parameters": [NAME],
+                       "responses": {"204": {"description": "deleted"}, **_errors("404", "409")}}},
+        "/corpora/{name}/documents/{position}": {
+            "get": {"summary": "One document, whole", "parameters": [
+                NAME, _path_param("position", {"type": "integer"}, "0-based position in the corpus")],
+                "responses": {"200": _ok({"type": "object"}), **_errors("400", "404")}}},
+        "/corpora/{name}/models": {
+            "get": {"summary": "The corpus's models, newest first", "parameters": [NAME],
+                    "responses": {"200": _ok({"type": "array", "items": _ref("Model")}), **_errors("404")}},
+            "post": {"summary": "Train a model; queues a job", "parameters": [NAME],
+                     "requestBody": {"required": True, "content": {"application/json": {"schema": {
+                         "type": "object", "required": ["kind"], "properties": {
+                             "kind": {"type": "string", "enum": ["lda", "word2vec"]},
+                             "params": {"oneOf": [_ref("LdaParams"), _ref("Word2VecParams")]}}}}}},
+                     "responses": {"202": ACCEPTED, **_errors("400", "404", "422")}}},
+        "/corpora/{name}/jobs": {
+            "get": {"summary": "The corpus's jobs, newest first", "parameters": [NAME],
+                    "responses": {"200": _ok({"type": "array", "items": _ref("Job")})}}},
+        "/corpora/{name}/similar": {
+            "get": {"summary": "Nearest words by cosine similarity; with several words or negative "
+                               "words, an analogy", "parameters": [
+                NAME, _query("word", {"type": "array", "items": {"type": "string"}}, "positive word(s)", True),
+                _query("negative", {"type": "array", "items": {"type": "string"}}, "negative word(s)"),
+                _query("topn", {"type": "integer", "minimum": 1, "maximum": TOPN_MAX, "default": 10}),
+                _query("model", {"type": "integer"}, "a Word2Vec model id (default: the newest)")],
+                "responses": {"200": _ok({"type": "object"}), **_errors("400", "404")}}},
+        "/jobs": {
+            "get": {"summary": "Recent jobs", "parameters": [_query("corpus", {"type": "string"})],
+                    "responses": {"200": _ok({"type": "array", "items": _ref("Job")})}}},
+        "/jobs/{job_id}": {
+            "get": {"summary": "A job with its progress", "parameters": [JOB],
+                    "responses": {"200": _ok(_ref("Job")), **_errors("404")}}},
+        "/jobs/{job_id}/cancel": {
+            "post": {"summary": "Cancel a pending or running job", "parameters": [JOB],
+                     "responses": {"200": _ok(_ref("Job")), **_errors("404", "409")}}},
+        "/jobs/{job_id}/retry": {
+            "post": {"summary": "Queue a failed or cancelled job again", "parameters": [JOB],
+                     "responses": {"202": ACCEPTED, **_errors("404", "409")}}},
+        "/models/{model_id}": {
+            "get": {"summary": "A model: parameters, quality figures, labels", "parameters": [MODEL],
+                    "responses": {"200": _ok(_ref("Model")), **_errors("404")}}},
+        "/models/{model_id}/labels": {
+            "put": {"summary": "Name topics; an empty label removes one", "parameters": [MODEL],
+                    "requestBody": {"required": True, "content": {"application/json": {"schema": {
+                        "type": "object", "properties": {"labels": {
+                            "type": "object", "additionalProperties": {"type": "string", "maxLength": 200}}}}}}},
+                    "responses": {"200": _ok({"type": "object"}), **_errors("400", "404")}}},
+        "/models/{model_id}/topics": {
+            "get": {"summary": "Topics with their top terms", "parameters": [
+                MODEL, _query("topn", {"type": "integer", "minimum": 1, "maximum": TOPN_MAX, "default": 10})],
+                "responses": {"200": _ok({"type": "object"}), **_errors("400", "404")}}},
+        "/models/{model_id}/topics/{topic}/documents": {
+            "get": {"summary": "The documents where a topic weighs most", "parameters": [
+                MODEL, _path_param("topic", {"type": "integer"}),
+                _query("limit", {"type": "integer", "minimum": 1, "maximum": TOPN_MAX, "default": 10})],
+                "responses": {"200": _ok({"type": "array"}), **_errors("400", "404")}}},
+        "/models/{model_id}/ldavis.json": {
+            "get": {"summary": "pyLDAvis's prepared data, stored at training time", "parameters": [MODEL],
+                    "responses": {"200": _ok({"type": "object"}), **_errors("404")}}},
+        "/models/{model_id}/infer": {
+            "post": {"summary": "Topic mixture of a new text", "parameters": [MODEL],
+                     "requestBody": {"required": True, "content": {"application/json": {"schema": {
+                         "type": "object", "required": ["text"], "properties": {"text": {"type": "string"}}}}}},
+                     "responses": {"200": _ok({"type": "object"}), **_errors("400", "404")}}},
+        "/models/{model_id}/doc-topics": _download("doc-topics", "Document-topic vectors"),
+        "/models/{model_id}/topic-terms": _download("topic-terms", "Topic-term weights"),
+        "/models/{model_id}/vectors": _download("vectors", "Word vectors"),
+        "/openapi.json": {"get": {"summary": "This document", "responses": {"200": _ok({"type": "object"})}}},
+    }
+    return {"openapi": "3.1.0",
+            "info": {"title": "textlatent", "version": __version__,
+                     "description": "Topics and word vectors of your corpora. Errors are "
+                                    '{"error": {"code", "message"}} with a 4xx status.'},
+            "servers": [{"url": "/api/v1"}], "paths": paths, "components": {"schemas": schemas}}

@@ -28,7 +28,12 @@ SUPPORTED_HELP = ("a folder, .zip, .txt, .md, .csv, .tsv, .jsonl or .ndjson "
 
 MAX_ZIP_ENTRIES = 100_000
 MAX_UNCOMPRESSED = 4 * 1024**3      # a zip or gzip that inflates past this is refused
+# Real text deflates 3-10 times; bombs 1,000 times. Past this ratio (and past a floor that
+# small files never reach) inflating stops at once, with the memory read so far.
+MAX_RATIO, RATIO_FLOOR = 100, 64 * 1024**2
 MAX_FIELD = 50 * 1024**2
+MAX_LINE = MAX_FIELD                # one JSONL line
+MAX_TEXT_FILE = 512 * 1024**2       # one .txt/.md/.csv read whole
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff]")
 _PARAGRAPH = re.compile(r"\n\s*\n")
@@ -160,7 +165,9 @@ def _iter_file(name, path, opener, options, label):
 
     def open_binary():
         raw = opener()
-        return _LimitedReader(gzip.GzipFile(fileobj=raw), name) if gz else raw
+        if not gz:
+            return raw
+        return _LimitedReader(gzip.GzipFile(fileobj=raw), name, compressed=_size(raw))
 
     if suffix in TEXT_SUFFIXES:
         with open_binary() as fh:
@@ -172,17 +179,34 @@ def _iter_file(name, path, opener, options, label):
         yield from _iter_jsonl(name, open_binary, options)
 
 
-def _read_all(fh, name):
+def _size(fh):
     try:
-        return fh.read()
+        return os.fstat(fh.fileno()).st_size
+    except (OSError, AttributeError, io.UnsupportedOperation):
+        return None
+
+
+def _read_all(fh, name, limit=MAX_TEXT_FILE):
+    """The whole stream, read a MiB at a time (a bomb stops at its limit, not after)."""
+    parts, n = [], 0
+    try:
+        while chunk := fh.read(1024 * 1024):
+            n += len(chunk)
+            if n > limit:
+                raise IngestError(f"{name}: larger than {limit // 1024**2} MiB; split it into several "
+                                  "files or use JSONL (one document a line)")
+            parts.append(chunk)
     except (OSError, EOFError, gzip.BadGzipFile) as e:
         raise IngestError(f"{name}: cannot read: {e}")
+    return b"".join(parts)
 
 
 class _LimitedReader(io.RawIOBase):
     """A stream that refuses to inflate past MAX_UNCOMPRESSED (bombs), counting as it reads."""
 
-    def __init__(self, inner, name, limit=MAX_UNCOMPRESSED):
+    def __init__(self, inner, name, limit=MAX_UNCOMPRESSED, compressed=None):
+        if compressed is not None:
+            limit = min(limit, max(RATIO_FLOOR, MAX_RATIO * compressed))
         self.inner, self.name, self.limit, self.count = inner, name, limit, 0
 
     def readable(self):
@@ -195,7 +219,8 @@ class _LimitedReader(io.RawIOBase):
             raise IngestError(f"{self.name}: damaged compressed data: {e}")
         self.count += n or 0
         if self.count > self.limit:
-            raise IngestError(f"{self.name}: inflates past {self.limit // 1024**2} MiB; refused")
+            raise IngestError(f"{self.name}: inflates past {self.limit // 1024**2} MiB "
+                              "(a compression bomb?); refused")
         return n
 
     def close(self):
@@ -262,7 +287,9 @@ def _iter_zip(name, path, options):
             entry = f"{name}/{info.filename}"
 
             def opener(info=info, entry=entry):
-                return _LimitedReader(zf.open(info), entry, MAX_UNCOMPRESSED - total)
+                # The header's sizes may lie: the compressed size is capped by the archive's own.
+                return _LimitedReader(zf.open(info), entry, MAX_UNCOMPRESSED - total,
+                                      compressed=min(info.compress_size, os.path.getsize(path)))
 
             for rec in _iter_file("/".join(rel), None, opener, options, label):
                 rec["source"] = entry
@@ -366,7 +393,9 @@ def _iter_table(name, open_binary, options, delimiter):
 def _iter_jsonl(name, open_binary, options):
     with open_binary() as fh:
         stream = io.BufferedReader(fh) if not isinstance(fh, io.BufferedIOBase) else fh
-        for n, raw in enumerate(stream, start=1):
+        for n, raw in enumerate(iter(lambda: stream.readline(MAX_LINE + 1), b""), start=1):
+            if len(raw) > MAX_LINE:
+                raise IngestError(f"{name} line {n}: longer than {MAX_LINE // 1024**2} MiB; refused")
             if n == 1 and raw.startswith(b"\xef\xbb\xbf"):
                 raw = raw[3:]
             if not raw.strip():

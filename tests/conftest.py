@@ -8,6 +8,11 @@ session and only read by the tests that use them.
 import itertools
 import json
 import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
 from pathlib import Path
 
 import pytest
@@ -78,6 +83,45 @@ def trained(tmp_path_factory):
     lda = train_lda(config, "news", {"num_topics": 4, "passes": 10, "workers": 1, "seed": 3})
     w2v = train_word2vec(config, "news", {"epochs": 10, "min_count": 3, "workers": 1})
     return {"config": config, "summary": summary, "lda": lda, "w2v": w2v, "path": path}
+
+
+def _free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture
+def server(tmp_path):
+    """`textlatent serve` with its job worker, on a free port of 127.0.0.1, over a fresh
+    data directory (tmp_path/home); stopped at the end. Yields the base URL."""
+    home = tmp_path / "home"
+    port = _free_port()
+    env = dict(os.environ, TEXTLATENT_HOME=str(home), TEXTLATENT_WORKERS="2")
+    env.pop("TEXTLATENT_DATABASE_URL", None)
+    env.pop("TEXTLATENT_QUEUE_URL", None)
+    log = open(tmp_path / "serve.log", "wb")
+    proc = subprocess.Popen([sys.executable, "-m", "textlatent.cli", "serve", "--host", "127.0.0.1",
+                             "--port", str(port)], env=env, stdout=log, stderr=subprocess.STDOUT,
+                            start_new_session=True)
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            urllib.request.urlopen(base + "/api/v1/corpora", timeout=2)
+            break
+        except OSError:
+            if proc.poll() is not None or time.monotonic() > deadline:
+                log.close()
+                pytest.fail("textlatent serve did not start:\n" + (tmp_path / "serve.log").read_text())
+            time.sleep(0.2)
+    yield base
+    proc.terminate()          # serve stops its worker on SIGTERM
+    try:
+        proc.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, 9)
+    log.close()
 
 
 def take(iterable, n):

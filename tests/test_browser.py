@@ -9,11 +9,7 @@ in test-artifacts/ (or $TEXTLATENT_TEST_ARTIFACTS).
 
 import os
 import shutil
-import socket
-import subprocess
-import sys
 import time
-import urllib.request
 
 import pytest
 
@@ -39,43 +35,6 @@ def _need_browser():
         if os.environ.get("CI"):
             pytest.fail(missing)
         pytest.skip(missing)
-
-
-def _free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-@pytest.fixture
-def server(tmp_path):
-    home = tmp_path / "home"
-    port = _free_port()
-    env = dict(os.environ, TEXTLATENT_HOME=str(home), TEXTLATENT_WORKERS="2")
-    env.pop("TEXTLATENT_DATABASE_URL", None)
-    env.pop("TEXTLATENT_QUEUE_URL", None)
-    log = open(tmp_path / "serve.log", "wb")
-    proc = subprocess.Popen([sys.executable, "-m", "textlatent.cli", "serve", "--host", "127.0.0.1",
-                             "--port", str(port)], env=env, stdout=log, stderr=subprocess.STDOUT,
-                            start_new_session=True)
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            urllib.request.urlopen(base + "/api/v1/corpora", timeout=2)
-            break
-        except OSError:
-            if proc.poll() is not None or time.monotonic() > deadline:
-                log.close()
-                pytest.fail("textlatent serve did not start:\n" + (tmp_path / "serve.log").read_text())
-            time.sleep(0.2)
-    yield base
-    proc.terminate()          # serve stops its worker on SIGTERM
-    try:
-        proc.wait(timeout=20)
-    except subprocess.TimeoutExpired:
-        os.killpg(proc.pid, 9)
-    log.close()
 
 
 def test_upload_train_browse_topics_and_search_words_in_chromium(server, tmp_path):

@@ -177,12 +177,17 @@ def run_job(config, job_id):
     except MemoryError:
         values = {"error": "out of memory", "message": "failed"}
     except OSError as e:
-        reason = "no space left on the device" if e.errno == 28 else (e.strerror or str(e))
-        values = {"error": f"{reason}: {e.filename or ''}".rstrip(": "), "message": "failed"}
-    except Exception as e:     # a bug: record it on the job, keep the worker alive
-        log.exception("job %s failed", job_id)
-        values = {"error": f"internal error ({type(e).__name__}: {e}); see the worker's log",
-                  "message": "failed"}
+        values = {"error": _os_error(e), "message": "failed"}
+    except Exception as e:     # a bug, or the database refusing: record it, keep the worker alive
+        if "disk is full" in str(e) or "No space left" in str(e):
+            values = {"error": "no space left for the database", "message": "failed"}
+        elif "disk I/O error" in str(e):      # SQLite's word for a write cut short (EFBIG, EIO)
+            values = {"error": "the database could not be written: no space, or a failing disk",
+                      "message": "failed"}
+        else:
+            log.exception("job %s failed", job_id)
+            values = {"error": f"internal error ({type(e).__name__}: {str(e)[:300]}); see the worker's log",
+                      "message": "failed"}
     finally:
         beat.stop()
     if status == "finished" or job["kind"] != "ingest":
@@ -191,6 +196,15 @@ def run_job(config, job_id):
     with store.write(engine) as conn:
         store.update_job(conn, job_id, only_if_status=("running",), status=status,
                          finished=store.now(), heartbeat=store.now(), **values)
+
+
+def _os_error(e):
+    if e.errno == 28:
+        return f"no space left on the device ({e.filename or 'writing'})"
+    if e.errno == 27 or (e.errno is None and "requested and" in str(e)):
+        # EFBIG, or numpy's short write: the file could not be written whole
+        return f"no space: a file could not be written whole ({e.filename or e})"
+    return f"{e.strerror or e}: {e.filename or ''}".rstrip(": ")
 
 
 def _execute(config, job, progress):

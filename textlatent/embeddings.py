@@ -244,7 +244,7 @@ def similar(config, corpus_name, positive, negative=(), topn=10, model_id=None):
     if not positive:
         raise InvalidInput("give at least one word")
     topn = validate([Param("topn", "int", 10, 1, TOPN_MAX)], {"topn": topn})["topn"]
-    _, model = registry.find_model(config, corpus_name, model_id, kind="word2vec")
+    _, model = registry.find_model_recent(config, corpus_name, model_id, kind="word2vec")
     vecs = load_vectors(config, model)
     return {"model_id": model["id"], "positive": positive, "negative": negative,
             "results": vecs.nearest(positive, negative, topn)}

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from . import store
+from . import registry, store
 from .errors import EmptyCorpus, InvalidInput
 from .phrases import apply_phrases, learn_phrases
 from .sources import ReadOptions, iter_sources
@@ -211,6 +211,7 @@ def delete_corpus(config, name):
         corpus = store.get_corpus(conn, name)
         paths = [m["path"] for m in store.list_models(conn, corpus["id"])]
         store.delete_corpus(conn, corpus["id"])
+    registry.forget()
     for p in paths:
         shutil.rmtree(os.path.join(config.home, p), ignore_errors=True)
 

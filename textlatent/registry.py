@@ -79,6 +79,31 @@ def find_model(config, corpus_name, model_id=None, kind=None):
     return corpus, model
 
 
+_recent = {}
+RECENT_SECONDS = 2.0
+
+
+def find_model_recent(config, corpus_name, model_id=None, kind=None):
+    """:func:`find_model`, remembered for two seconds: the hot path of similar-word
+    queries skips two database round trips (a newly trained model shows within 2 s)."""
+    import time
+    key = (config.database_url, config.home, corpus_name, str(model_id), kind)
+    hit = _recent.get(key)
+    now = time.monotonic()
+    if hit is not None and now - hit[0] < RECENT_SECONDS:
+        return hit[1]
+    found = find_model(config, corpus_name, model_id, kind)
+    if len(_recent) > 1000:
+        _recent.clear()
+    _recent[key] = (now, found)
+    return found
+
+
+def forget():
+    """Drop remembered lookups (after a deletion in this process)."""
+    _recent.clear()
+
+
 def get_model(config, model_id):
     """``(corpus, model)`` for a model id alone."""
     engine = store.get_engine(config.database_url)

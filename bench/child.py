@@ -1,0 +1,317 @@
+"""One timed task per process: ``python -m bench.child TASK '{"arg": ...}'`` prints one JSON line.
+
+The baselines are written the way a competent notebook would: plain calls with the
+same parameters where they correspond, no sabotage.
+"""
+
+import json
+import os
+import resource
+import sys
+import time
+
+import numpy as np
+
+
+def rss_mb():
+    own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    kids = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    return round(own, 1), round(kids, 1)
+
+
+def config(home, **kw):
+    from textlatent.settings import load_settings
+    return load_settings(home=home, workers=2, **kw)
+
+
+def read_jsonl(path, limit=None):
+    rows = []
+    with open(path, encoding="utf-8") as fh:
+        for line in fh:
+            rows.append(json.loads(line))
+            if limit and len(rows) >= limit:
+                break
+    return rows
+
+
+# -- 1. ingest -----------------------------------------------------------------------------
+
+def ingest_textlatent(src, home, name="news", label_field="label"):
+    from textlatent.ingest import ingest
+    from textlatent.sources import ReadOptions
+    t = time.perf_counter()
+    s = ingest(config(home), name, [src], ReadOptions(label_field=label_field))
+    return {"seconds": time.perf_counter() - t, "documents": s.documents, "tokens": s.tokens,
+            "vocabulary": s.vocabulary, "rss_mb": rss_mb()}
+
+
+def ingest_script(src):
+    """One process: spaCy blank English + lookup lemmatizer, stop words and non-words
+    dropped, then a gensim Dictionary and bag-of-words."""
+    import spacy
+    from gensim.corpora import Dictionary
+    t = time.perf_counter()
+    texts = [r["text"] for r in read_jsonl(src)]
+    nlp = spacy.blank("en")
+    nlp.add_pipe("lemmatizer", config={"mode": "lookup"})
+    nlp.initialize()
+    docs = [[tok.lemma_.lower() for tok in doc if tok.is_alpha and not tok.is_stop]
+            for doc in nlp.pipe(texts, batch_size=256)]
+    dictionary = Dictionary(docs)
+    bow = [dictionary.doc2bow(d) for d in docs]
+    return {"seconds": time.perf_counter() - t, "documents": len(bow), "tokens": sum(map(len, docs)),
+            "vocabulary": len(dictionary), "rss_mb": rss_mb()}
+
+
+def raw_words(src):
+    n = 0
+    for r in read_jsonl(src):
+        n += len(r["text"].split())
+    return {"words": n}
+
+
+# -- 2. LDA ----------------------------------------------------------------------------------
+
+def lda_textlatent(home, name, seed, params=None):
+    from textlatent import registry
+    from textlatent.topics import topics_of, train_lda
+    c = config(home)
+    p = {"num_topics": 20, "seed": seed, **(params or {})}
+    model_id = train_lda(c, name, p)
+    _, m = registry.get_model(c, model_id)
+    top = [[w for w, _ in t["terms"]] for t in topics_of(c, m, 10)]
+    return {"seconds": m["metrics"]["train_seconds"], "nmi": m["metrics"].get("nmi_labels"),
+            "own_c_npmi": m["metrics"]["coherence_c_npmi"], "topics": top, "model_id": model_id,
+            "rss_mb": rss_mb()}
+
+
+def _notebook_tokens(src):
+    from gensim.parsing.preprocessing import STOPWORDS
+    from gensim.utils import simple_preprocess
+    rows = read_jsonl(src)
+    return rows, [[w for w in simple_preprocess(r["text"]) if w not in STOPWORDS] for r in rows]
+
+
+def lda_notebook(src, seed):
+    """simple_preprocess, stop words, Dictionary.filter_extremes, LdaMulticore(passes=10)."""
+    from gensim.corpora import Dictionary
+    from gensim.models import LdaMulticore
+    from textlatent.topics import nmi
+    rows, docs = _notebook_tokens(src)
+    dictionary = Dictionary(docs)
+    dictionary.filter_extremes(no_below=5, no_above=0.5)
+    corpus = [dictionary.doc2bow(d) for d in docs]
+    t = time.perf_counter()
+    model = LdaMulticore(corpus, id2word=dictionary, num_topics=20, passes=10, workers=2, random_state=seed)
+    seconds = time.perf_counter() - t
+    keep = [i for i, b in enumerate(corpus) if b]
+    dominant = [max(model.get_document_topics(corpus[i], minimum_probability=0), key=lambda x: x[1])[0]
+                for i in keep]
+    top = [[w for w, _ in model.show_topic(k, 10)] for k in range(20)]
+    return {"seconds": seconds, "nmi": nmi([rows[i]["label"] for i in keep], dominant), "topics": top,
+            "rss_mb": rss_mb()}
+
+
+def _textlatent_docs(home, name, no_below=5, no_above=0.5):
+    from textlatent import store
+    from textlatent.corpus import StoredCorpus, TextStream
+    stored = StoredCorpus(config(home), name)
+    _, remap = stored.dictionary(no_below, no_above, 100_000)
+    docs = list(TextStream(stored, remap))
+    labels = [d["label"] for d in store.iter_documents(stored.engine, stored.id, ("position", "label"))]
+    keys = [d["doc_key"] for d in store.iter_documents(stored.engine, stored.id, ("position", "doc_key"))]
+    return docs, labels, keys
+
+
+def lda_tomotopy(home, name, seed, iterations=200):
+    """tomotopy's collapsed Gibbs LDA on textlatent's tokens (2 workers)."""
+    import tomotopy as tp
+    from textlatent.topics import nmi
+    docs, labels, _ = _textlatent_docs(home, name)
+    model = tp.LDAModel(k=20, seed=seed)
+    kept = []
+    for i, d in enumerate(docs):
+        if d:
+            model.add_doc(d)
+            kept.append(i)
+    t = time.perf_counter()
+    model.train(iterations, workers=2)
+    seconds = time.perf_counter() - t
+    dominant = [int(np.argmax(doc.get_topic_dist())) for doc in model.docs]
+    top = [[w for w, _ in model.get_topic_words(k, 10)] for k in range(20)]
+    return {"seconds": seconds, "nmi": nmi([labels[i] for i in kept], dominant), "topics": top,
+            "rss_mb": rss_mb()}
+
+
+def coherence(src, home, name, systems):
+    """c_npmi of every system's topics on one reference: for each post, textlatent's
+    tokens followed by the notebook's (so that lemmas, phrases and word forms all count)."""
+    from gensim.corpora import Dictionary
+    from gensim.models import CoherenceModel
+    rows, nb = _notebook_tokens(src)
+    tl, _, keys = _textlatent_docs(home, name, no_below=1, no_above=1.0)
+    by_id = {str(r.get("id")): i for i, r in enumerate(rows)}
+    texts = []
+    for k, toks in zip(keys, tl):
+        i = by_id.get(k)
+        texts.append(toks + (nb[i] if i is not None else []))
+    dictionary = Dictionary(texts)
+    out = {}
+    for label, runs in systems.items():
+        out[label] = []
+        for topics in runs:
+            kept = [[w for w in t if w in dictionary.token2id] for t in topics]
+            coverage = sum(map(len, kept)) / max(1, sum(map(len, topics)))
+            kept = [t for t in kept if len(t) >= 2]
+            cm = CoherenceModel(topics=kept, texts=texts, dictionary=dictionary, coherence="c_npmi",
+                                topn=10, processes=1)
+            out[label].append({"c_npmi": float(cm.get_coherence()), "coverage": round(coverage, 3)})
+    return out
+
+
+# -- 3. Word2Vec -----------------------------------------------------------------------------
+
+W2V = {"vector_size": 100, "window": 5, "min_count": 5, "epochs": 5, "sg": 0, "negative": 5, "workers": 2}
+
+
+def _evaluate(kv):
+    from textlatent.embeddings import evaluate
+    return evaluate(kv)
+
+
+def w2v_textlatent(home, name, params=None):
+    from textlatent import registry
+    from textlatent.embeddings import train_word2vec
+    c = config(home)
+    model_id = train_word2vec(c, name, {**W2V, **(params or {})})
+    m = registry.get_model(c, model_id)[1]["metrics"]
+    return {"seconds": m["train_seconds"], "words_per_second": m["words_per_second"],
+            "corpus_words": m["corpus_words"], "vocabulary": m["vocabulary"],
+            "analogy": m.get("analogy_accuracy"), "wordsim353": m.get("wordsim353_spearman"),
+            "model_id": model_id, "rss_mb": rss_mb()}
+
+
+def w2v_gensim(path, params=None):
+    from gensim.models import Word2Vec
+    p = {**W2V, **(params or {})}
+    with open(path) as fh:
+        words = sum(len(line.split()) for line in fh)
+    t = time.perf_counter()
+    model = Word2Vec(corpus_file=path, **p)
+    seconds = time.perf_counter() - t
+    figures = _evaluate(model.wv)
+    return {"seconds": seconds, "words_per_second": words * p["epochs"] / seconds, "corpus_words": words,
+            "vocabulary": len(model.wv), "analogy": figures.get("analogy_accuracy"),
+            "wordsim353": figures.get("wordsim353_spearman"), "rss_mb": rss_mb()}
+
+
+# -- 4. similar words ------------------------------------------------------------------------
+
+def bandwidth_bound(nbytes):
+    """Seconds to read ``nbytes`` once from memory, from the read bandwidth measured now."""
+    a = np.ones(256 * 1024 * 1024 // 4, dtype=np.float32)       # 256 MiB, past every cache
+    best = min(_timed(lambda: a.sum()) for _ in range(7))
+    return nbytes / (a.nbytes / best), a.nbytes / best
+
+
+def _timed(fn):
+    t = time.perf_counter()
+    fn()
+    return time.perf_counter() - t
+
+
+def similar_library(home, name, model_id, n=2000, topn=10):
+    from gensim.models import KeyedVectors
+    from textlatent import registry
+    from textlatent.embeddings import load_vectors, similar
+    c = config(home)
+    _, model = registry.get_model(c, model_id)
+    vecs = load_vectors(c, model)
+    rng = np.random.default_rng(0)
+    words = [vecs.words[i] for i in rng.integers(0, min(len(vecs.words), 20000), n)]
+    for w in words[:50]:
+        similar(c, name, w, topn=topn, model_id=model_id)
+    lib = [_timed(lambda w=w: similar(c, name, w, topn=topn, model_id=model_id)) for w in words]
+    core = [_timed(lambda w=w: vecs.nearest([w], (), topn)) for w in words]
+    kv = KeyedVectors(vecs.unit.shape[1])
+    kv.add_vectors(list(vecs.words), np.load(registry.model_path(c, model, "vectors.npy")))
+    kv.fill_norms()
+    for w in words[:50]:
+        kv.most_similar(w, topn=topn)
+    gen = [_timed(lambda w=w: kv.most_similar(w, topn=topn)) for w in words]
+    bound, bw = bandwidth_bound(vecs.unit.nbytes)
+    ms = lambda xs, p: round(1000 * float(np.percentile(xs, p)), 3)  # noqa: E731
+    return {"vocabulary": len(vecs.words), "dim": int(vecs.unit.shape[1]),
+            "library_p50_ms": ms(lib, 50), "library_p99_ms": ms(lib, 99),
+            "nearest_p50_ms": ms(core, 50), "gensim_p50_ms": ms(gen, 50), "gensim_p99_ms": ms(gen, 99),
+            "scan_bound_ms": round(bound * 1000, 3), "bandwidth_gb_s": round(bw / 1e9, 2), "words": words[:200]}
+
+
+# -- 5. topic page ---------------------------------------------------------------------------
+
+def topic_page(home, model_id, n=200):
+    from textlatent import registry
+    from textlatent.topics import model_arrays
+    from web import create_app
+    c = config(home)
+    client = create_app(c).test_client()
+    for _ in range(10):
+        client.get(f"/models/{model_id}/topics")
+        client.get(f"/api/v1/models/{model_id}/ldavis.json")
+    page = [_timed(lambda: client.get(f"/models/{model_id}/topics")) for _ in range(n)]
+    data = [_timed(lambda: client.get(f"/api/v1/models/{model_id}/ldavis.json")) for _ in range(n)]
+    # The notebook: pyLDAvis.prepare + prepared_data_to_html on the trained model's arrays
+    # (cheaper than pyLDAvis.gensim_models.prepare, which also re-infers every document).
+    import pyLDAvis
+    from textlatent.corpus import StoredCorpus, to_bow
+    corpus, m = registry.get_model(c, model_id)
+    a = model_arrays(c, m)
+    stored = StoredCorpus(c, corpus["name"])
+    _, remap = stored.dictionary(m["params"]["no_below"], m["params"]["no_above"], m["params"]["keep_n"])
+    lengths = np.zeros(stored.num_docs, dtype=np.int64)
+    tf = np.zeros(len(a["vocab"]), dtype=np.int64)
+    for position, ids in stored.token_ids():
+        for i, n in to_bow(ids, remap):
+            tf[i] += n
+            lengths[position] += n
+    keep = lengths > 0
+    t = time.perf_counter()
+    prepared = pyLDAvis.prepare(np.asarray(a["topic_terms"], dtype=np.float64),
+                                np.asarray(a["doc_topics"], dtype=np.float64)[keep], lengths[keep],
+                                a["vocab"], np.maximum(tf, 1))
+    pyLDAvis.prepared_data_to_html(prepared)
+    scratch = time.perf_counter() - t
+    ms = lambda xs, p: round(1000 * float(np.percentile(xs, p)), 3)  # noqa: E731
+    return {"page_p50_ms": ms(page, 50), "page_p99_ms": ms(page, 99), "data_p50_ms": ms(data, 50),
+            "data_p99_ms": ms(data, 99), "prepare_from_scratch_s": round(scratch, 3)}
+
+
+# -- 7. memory -------------------------------------------------------------------------------
+
+def memory(src, home, copies, passes=2):
+    from textlatent.ingest import ingest
+    from textlatent.sources import ReadOptions
+    from textlatent.topics import train_lda
+    path = os.path.join(home, f"news-x{copies}.jsonl")
+    os.makedirs(home, exist_ok=True)
+    with open(src, encoding="utf-8") as fh, open(path, "w", encoding="utf-8") as out:
+        rows = [json.loads(line) for line in fh]
+        for c in range(copies):
+            for r in rows:      # new id, and a marker so that the content hash differs too
+                out.write(json.dumps({**r, "id": f"{r['id']}-{c}", "text": f"copy{c} {r['text']}"}) + "\n")
+    del rows
+    t = time.perf_counter()
+    c = config(home)
+    s = ingest(c, "news", [path], ReadOptions(label_field="label"))
+    after_ingest = rss_mb()
+    train_lda(c, "news", {"num_topics": 20, "passes": passes})
+    return {"documents": s.documents, "tokens": s.tokens, "seconds": time.perf_counter() - t,
+            "rss_after_ingest_mb": after_ingest, "rss_mb": rss_mb()}
+
+
+if __name__ == "__main__":
+    task, args = sys.argv[1], json.loads(sys.argv[2])
+    import logging
+    logging.disable(logging.WARNING)
+    result = globals()[task](**args)
+    print(json.dumps(result, default=float))

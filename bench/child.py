@@ -112,11 +112,12 @@ def lda_notebook(src, seed):
             "rss_mb": rss_mb()}
 
 
-def _textlatent_docs(home, name, no_below=5, no_above=0.5):
+def _textlatent_docs(home, name, no_below=5, no_above=0.2, keep_n=20_000):
+    """textlatent's stored tokens, filtered like its LDA defaults (or not at all)."""
     from textlatent import store
     from textlatent.corpus import StoredCorpus, TextStream
     stored = StoredCorpus(config(home), name)
-    _, remap = stored.dictionary(no_below, no_above, 100_000)
+    _, remap = stored.dictionary(no_below, no_above, keep_n)
     docs = list(TextStream(stored, remap))
     labels = [d["label"] for d in store.iter_documents(stored.engine, stored.id, ("position", "label"))]
     keys = [d["doc_key"] for d in store.iter_documents(stored.engine, stored.id, ("position", "doc_key"))]
@@ -149,7 +150,7 @@ def coherence(src, home, name, systems):
     from gensim.corpora import Dictionary
     from gensim.models import CoherenceModel
     rows, nb = _notebook_tokens(src)
-    tl, _, keys = _textlatent_docs(home, name, no_below=1, no_above=1.0)
+    tl, _, keys = _textlatent_docs(home, name, no_below=1, no_above=1.0, keep_n=10**9)
     by_id = {str(r.get("id")): i for i, r in enumerate(rows)}
     texts = []
     for k, toks in zip(keys, tl):

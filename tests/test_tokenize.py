@@ -56,3 +56,12 @@ def test_bad_settings():
         Tokenizer(TokenizerSettings(pipeline="en_no_such_pipeline"))
     with pytest.raises(InvalidInput, match="trained pipeline"):
         TokenizerSettings(pos=["NOUN"])
+
+
+def test_header_names_with_dots_are_headers_too():
+    # 847 of the 20 Newsgroups posts carry "Article-I.D.:"; their whole header block leaked.
+    post = ("From: stank@cbnewsl.cb.att.com (Stan Krieger)\nSubject: Re: scouts\n"
+            "Article-I.D.: cbnewsl.1993Apr6.041343.24997\nOrganization: Summit NJ\nLines: 39\n\n"
+            "The troop meets on Tuesdays.\n")
+    text = strip_email(post)
+    assert "Organization" not in text and "Article" not in text and "troop meets" in text

@@ -21,7 +21,7 @@ log = logging.getLogger(__name__)
 _LONG_RUN = re.compile(r"\S{50,}")
 _URL = re.compile(r"(?:https?://|ftp://|www\.)\S+", re.I)
 _EMAIL = re.compile(r"\S+@\S+\.\S+")
-_HEADER_LINE = re.compile(r"^[A-Za-z][A-Za-z0-9-]{0,40}:[ \t]")
+_HEADER_LINE = re.compile(r"^[A-Za-z][A-Za-z0-9.-]{0,40}:[ \t]")   # "Article-I.D.: ..." too
 _QUOTE_INTRO = re.compile(r"(^|\n)[^\n]*(writes|wrote|said):\s*\n", re.I)
 CHUNK_CHARS = 100_000
 

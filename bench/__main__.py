@@ -138,7 +138,12 @@ def bench_lda(run):
 
 
 def bench_word2vec(run):
+    """The same token file on both sides (textlatent's stored tokens), so that the ratio is
+    the service's overhead; plain gensim on the raw words is run too, for its quality."""
     home, lines = run.gutenberg_home()
+    tokens = str(WORK / f"gutenberg8-{run.tag}-tokens.txt")
+    if not os.path.exists(tokens):
+        child("token_file", home=home, name="gutenberg", path=tokens)
     reps = 1 if run.quick else 2
     tl, gs = [], []
     for rep in range(reps):
@@ -147,16 +152,20 @@ def bench_word2vec(run):
             if system == "textlatent":
                 out.append(child("w2v_textlatent", home=home, name="gutenberg"))
             else:
-                out.append(child("w2v_gensim", path=lines))
+                out.append(child("w2v_gensim", path=tokens))
+    raw = child("w2v_gensim", path=lines)
     t, g = median([r["words_per_second"] for r in tl]), median([r["words_per_second"] for r in gs])
-    return {"conditions": "gutenberg8 cut into 1,000-word documents; vector_size 100, window 5, min_count 5, "
-                          "epochs 5, CBOW, negative 5, 2 workers, corpus_file mode on both sides. textlatent "
-                          "trains on its stored tokens (lemmas, stop words removed), gensim on the raw words, "
-                          f"so words/s is the comparable figure; {reps} repetitions, alternating",
+    return {"conditions": "gutenberg8 cut into 1,000-word documents and ingested (lemmas, stop words removed); "
+                          "vector_size 100, window 5, min_count 5, epochs 5, CBOW, negative 5, 2 workers, "
+                          "corpus_file mode. textlatent's train_word2vec against plain gensim Word2Vec on the "
+                          f"same token file, {reps} repetitions, alternating; and plain gensim once on the raw "
+                          "words (stop words kept, no lemmas) for its quality",
             "textlatent": {"words_per_second": round(t), "analogy": median([r["analogy"] for r in tl]),
                            "wordsim353": median([r["wordsim353"] for r in tl]), "runs": tl},
-            "gensim": {"words_per_second": round(g), "analogy": median([r["analogy"] for r in gs]),
-                       "wordsim353": median([r["wordsim353"] for r in gs]), "runs": gs},
+            "gensim_same_tokens": {"words_per_second": round(g), "analogy": median([r["analogy"] for r in gs]),
+                                   "wordsim353": median([r["wordsim353"] for r in gs]), "runs": gs},
+            "gensim_raw_words": {k: raw[k] for k in ("words_per_second", "analogy", "wordsim353", "vocabulary",
+                                                     "corpus_words")},
             "ratio": round(t / g, 3), "targets": {"words/s ratio >= 0.95": t / g >= 0.95}}
 
 

@@ -192,6 +192,16 @@ def w2v_textlatent(home, name, params=None):
             "model_id": model_id, "rss_mb": rss_mb()}
 
 
+def token_file(home, name, path):
+    """textlatent's stored token stream as the file its Word2Vec training reads."""
+    import shutil
+    from textlatent.corpus import StoredCorpus
+    from textlatent.embeddings import _write_corpus_file
+    written, n = _write_corpus_file(StoredCorpus(config(home), name), os.path.dirname(path))
+    shutil.move(written, path)
+    return {"words": n}
+
+
 def w2v_gensim(path, params=None):
     from gensim.models import Word2Vec
     p = {**W2V, **(params or {})}

@@ -65,3 +65,20 @@ def test_header_names_with_dots_are_headers_too():
             "The troop meets on Tuesdays.\n")
     text = strip_email(post)
     assert "Organization" not in text and "Article" not in text and "troop meets" in text
+
+
+def test_a_trained_pipeline_from_disk_with_pos_filtering(tmp_path):
+    """--pipeline takes any pipeline spacy.load reads (a name or a folder); here a small one
+    whose attribute ruler tags a few words, saved to disk as a trained pipeline would be."""
+    import spacy
+    nlp = spacy.blank("en")
+    ruler = nlp.add_pipe("attribute_ruler")
+    for word, pos, lemma in (("rockets", "NOUN", "rocket"), ("orbit", "NOUN", "orbit"),
+                             ("quickly", "ADV", "quickly"), ("launched", "VERB", "launch")):
+        ruler.add([[{"LOWER": word}]], {"POS": pos, "LEMMA": lemma})
+    nlp.to_disk(tmp_path / "pipe")
+    tok = Tokenizer(TokenizerSettings(pipeline=str(tmp_path / "pipe"), pos=["NOUN", "VERB"]))
+    (out,) = tok(["Rockets quickly launched into orbit"])
+    assert out == ["rocket", "launch", "orbit"]
+    (out,) = Tokenizer(TokenizerSettings(pipeline=str(tmp_path / "pipe"), pos=["NOUN"]))(["Rockets launched"])
+    assert out == ["rocket"]

@@ -62,6 +62,11 @@ def test_api_models_topics_documents_infer_similar(client, trained):
     ("/api/v1/corpora/news/similar?word=hockei", 404, "word_not_found"),
     ("/api/v1/corpora/news/similar?word=puck&topn=999999", 400, "invalid_input"),
     ("/api/v1/corpora/news/similar", 400, "invalid_input"),
+    ("/api/v1/corpora/news/similar?word=", 400, "invalid_input"),
+    ("/api/v1/corpora/news/similar?word=" + "x" * 10_000, 400, "invalid_input"),
+    ("/api/v1/corpora/news/similar?word=puck&negative=", 400, "invalid_input"),
+    ("/api/v1/corpora/news/similar?word=puck&model=abc", 404, "model_not_found"),
+    ("/api/v1/jobs/%00", 404, "job_not_found"),
     ("/api/v1/no/such/route", 404, "not_found"),
 ])
 def test_errors_are_json_with_a_4xx_status(client, url, status, code):
@@ -278,3 +283,15 @@ def test_only_trusted_hosts_are_answered(config):
     client = create_app(config, trusted_hosts=["127.0.0.1", "localhost"]).test_client()
     assert client.get("/api/v1/corpora", headers={"Host": "127.0.0.1:5000"}).status_code == 200
     assert client.get("/api/v1/corpora", headers={"Host": "rebind.example"}).status_code == 400
+
+
+def test_security_headers_and_no_traceback_ever(client, monkeypatch):
+    r = client.get("/")
+    assert r.headers["X-Content-Type-Options"] == "nosniff" and r.headers["X-Frame-Options"] == "DENY"
+    assert "frame-ancestors 'none'" in r.headers["Content-Security-Policy"]
+    import web.api
+    monkeypatch.setattr(web.api, "topics_of", lambda *a, **k: 1 / 0)     # a bug, not bad input
+    r = client.get("/api/v1/models/1/topics")
+    assert r.status_code == 500 and r.get_json()["error"]["code"] == "internal_error"
+    assert b"Traceback" not in r.data and b"ZeroDivision" not in r.data
+    assert client.get("/console").status_code == 404                      # no Werkzeug debugger

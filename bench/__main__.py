@@ -37,8 +37,12 @@ class Run:
     # -- shared state ---------------------------------------------------------------------
     def news_home(self):
         home = self.home("news")
-        if not os.path.exists(os.path.join(home, "textlatent.db")):
+        done = os.path.join(home, "bench-ingested")
+        if not os.path.exists(done):
+            if os.path.exists(home):
+                shutil.rmtree(home)
             child("ingest_textlatent", src=self.news, home=home)
+            open(done, "w").close()
         return home
 
     def news_models(self):
@@ -55,8 +59,11 @@ class Run:
     def gutenberg_home(self):
         """gutenberg8 as documents of 1,000 words, ingested by textlatent."""
         home = self.home("gutenberg")
-        if os.path.exists(os.path.join(home, "textlatent.db")):
+        done = os.path.join(home, "bench-ingested")          # written only after a complete ingest
+        if os.path.exists(done):
             return home, self._gutenberg_lines()
+        if os.path.exists(home):
+            shutil.rmtree(home)
         src = str(WORK / f"gutenberg8-{self.tag}.jsonl")
         words = open(GUTENBERG).read().split()
         if self.quick:
@@ -69,6 +76,7 @@ class Run:
                 out.write(" ".join(words[i:i + 1000]) + "\n")
         del words
         child("ingest_textlatent", src=src, home=home, name="gutenberg", label_field=None)
+        open(done, "w").close()
         return home, self._gutenberg_lines()
 
     def _gutenberg_lines(self):

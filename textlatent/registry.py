@@ -109,7 +109,8 @@ def get_model(config, model_id):
     engine = store.get_engine(config.database_url)
     with store.read(engine) as conn:
         model = store.get_model(conn, model_id)
-        corpus = next(c for c in store.list_corpora(conn) if c["id"] == model["corpus_id"])
+        # by id: listing the corpora counts every corpus's vocabulary (15 ms on 20 Newsgroups)
+        corpus = store.get_corpus_by_id(conn, model["corpus_id"])
     return corpus, model
 
 

@@ -222,6 +222,13 @@ def find_corpus(conn, name):
     return dict(row) if row else None
 
 
+def get_corpus_by_id(conn, corpus_id):
+    row = conn.execute(select(corpora).where(corpora.c.id == corpus_id)).mappings().first()
+    if row is None:
+        raise CorpusNotFound(f"no corpus with id {corpus_id}")
+    return dict(row)
+
+
 def list_corpora(conn):
     n_terms = (select(terms.c.corpus_id, func.count().label("n_terms"))
                .group_by(terms.c.corpus_id).subquery())

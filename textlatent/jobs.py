@@ -127,14 +127,11 @@ def retry(config, job_id, queue=None):
     if job["status"] not in ("failed", "cancelled"):
         raise Conflict(f"only failed or cancelled jobs can be retried; job {job['id']} is {job['status']}")
     if job["kind"] == "ingest":
-        missing = [f for f in job["params"].get("files", []) if not os.path.exists(f)]
-        if missing:
+        p = job["params"]
+        if not all(os.path.exists(f) for f in p.get("files", [])):
             raise Conflict("the uploaded files of this job are gone; upload them again")
-        engine = store.get_engine(config.database_url)
-        with store.write(engine) as conn:
-            new_id = store.insert_job(conn, "ingest", job["corpus_name"], job["params"])
-        enqueue(config, new_id, queue)
-        return get(config, new_id)
+        return submit_ingest(config, job["corpus_name"], p["files"], p["upload_dir"], p.get("read", {}),
+                             p.get("tokenizer"), queue)
     return submit(config, job["kind"], job["corpus_name"], job["params"], queue)
 
 

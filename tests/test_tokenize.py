@@ -21,6 +21,12 @@ def test_lemmas_stop_words_and_junk(tok):
     assert out == ["astronaut", "run", "experiment", "mail", "rocket"]
 
 
+def test_lookup_lemmas_that_change_the_word_are_overridden(tok):
+    # spaCy's English table: ground -> grind, numbers -> numb, bits -> bite, data -> datum.
+    out = tok(["The ground numbers showed bits of data; the rockets won"])[0]
+    assert out == ["ground", "number", "bit", "data", "rocket", "win"]   # "show" is a stop word
+
+
 def test_extra_stop_words_and_no_lemmas():
     t = Tokenizer(TokenizerSettings(stop_words=["rocket"], lemmas=False))
     assert t(["Rockets and rocket launches"])[0] == ["rockets", "launches"]

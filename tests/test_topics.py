@@ -1,5 +1,7 @@
 """LDA: stored views, quality on labelled real text, reproducibility, inference, errors."""
 
+import os
+
 import numpy as np
 import pytest
 
@@ -86,6 +88,7 @@ def test_infer_and_topic_documents(trained):
     ({"num_topics": 0}, "num_topics"), ({"num_topics": -3}, "num_topics"), ({"num_topics": "ten"}, "num_topics"),
     ({"num_topics": 2.5}, "num_topics"), ({"num_topics": 5000}, "num_topics"), ({"passes": 0}, "passes"),
     ({"alpha": "sometimes"}, "alpha"), ({"chunksize": -1}, "chunksize"), ({"bogus": 1}, "unknown parameter"),
+    ({"init": "spectral"}, "init"), ({"shuffle": "maybe"}, "shuffle must be true or false"),
 ])
 def test_bad_parameters_are_refused_before_training(trained, params, message):
     with pytest.raises(InvalidInput, match=message):
@@ -108,3 +111,59 @@ def test_unknown_corpus_and_model(trained):
         topics(trained["config"], "news", model_id=999)
     with pytest.raises(ModelNotFound):      # a Word2Vec model is not an LDA model
         topics(trained["config"], "news", model_id=trained["w2v"])
+
+
+def test_bow_matrix_rows_are_the_filtered_counts_in_any_order(trained, tmp_path):
+    from textlatent.corpus import StoredCorpus
+    stored = StoredCorpus(trained["config"], "news")
+    dictionary, remap = stored.dictionary(5, 0.2, 2000)
+    matrix = stored.bow_matrix(remap, str(tmp_path / "bow"))
+    texts = list(stored.texts(remap))
+    assert len(matrix) == len(texts) == stored.num_docs
+    expected = [dictionary.doc2bow(t) for t in texts]
+    assert list(matrix) == expected
+    order = np.random.RandomState(0).permutation(len(matrix))
+    view = matrix.ordered(order)
+    assert list(view) == [expected[i] for i in order] and list(view) == list(view)   # re-iterable
+    assert matrix.lengths().tolist() == [len(t) for t in texts]
+    freq = matrix.term_freq(len(dictionary))
+    assert freq.sum() == sum(map(len, texts)) and freq[dictionary.token2id["hockey"]] == \
+        sum(t.count("hockey") for t in texts)
+
+
+def test_kmeans_start_finds_the_groups(trained, tmp_path):
+    """The k-means clusters the training starts from already follow the four groups."""
+    from textlatent.corpus import StoredCorpus
+    from textlatent.kmeans import _rows, _tfidf, initial_topics, spherical_kmeans
+    from textlatent.store import iter_documents
+    from textlatent.topics import nmi
+    stored = StoredCorpus(trained["config"], "news")
+    dictionary, remap = stored.dictionary(5, 0.2, 20000)
+    matrix = stored.bow_matrix(remap, str(tmp_path / "bow"))
+    labels = [d["label"] for d in iter_documents(stored.engine, stored.id, ("position", "label"))]
+    X = _tfidf(_rows(matrix, np.arange(len(matrix)), len(dictionary)))
+    assign = spherical_kmeans(X, 4, np.random.RandomState(1), 20)
+    assert nmi(labels, assign.tolist()) > 0.35       # chance: about 0
+    start = initial_topics(matrix, len(dictionary), 4, seed=1)
+    assert start.shape == (4, len(dictionary))
+    # Each cluster's counts add up to the corpus's counts: a full-corpus E-step's scale.
+    assert np.isclose(start.sum(), matrix.term_freq(len(dictionary)).sum())
+    # Sampled: scaled to the corpus; too few documents for the topics: no start.
+    sampled = initial_topics(matrix, len(dictionary), 4, seed=1, sample=600)
+    assert abs(sampled.sum() / start.sum() - 1) < 0.1
+    assert initial_topics(matrix, len(dictionary), len(matrix) + 1, seed=1) is None
+
+
+def test_start_and_order_are_parameters_with_reproducible_effects(config):
+    ingest(config, "inaug", [str(SAMPLE / "inaugural")])
+    base = {"num_topics": 3, "passes": 2, "workers": 1, "seed": 11, "no_below": 2}
+    ids = {name: train_lda(config, "inaug", dict(base, **extra)) for name, extra in
+           {"kmeans": {}, "again": {}, "random": {"init": "random"}, "ordered": {"shuffle": False}}.items()}
+    tt = {name: np.asarray(model_arrays(config, registry.find_model(config, "inaug", m)[1])["topic_terms"])
+          for name, m in ids.items()}
+    assert np.array_equal(tt["kmeans"], tt["again"])
+    assert not np.allclose(tt["kmeans"], tt["random"]) and not np.allclose(tt["kmeans"], tt["ordered"])
+    _, model = registry.find_model(config, "inaug", ids["random"])
+    assert model["params"]["init"] == "random" and model["params"]["shuffle"] is True
+    # The bag-of-words files used for training are not kept with the model.
+    assert not os.path.exists(registry.model_path(config, model, "bow"))

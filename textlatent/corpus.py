@@ -1,9 +1,12 @@
-"""Re-iterable streams over a stored corpus: bag-of-words and token lists.
+"""A stored corpus as gensim reads it: token lists and bag-of-words.
 
-gensim walks a corpus several times (passes, coherence), so these are classes whose
-``__iter__`` reads the store afresh in batches, never one-shot generators and never
-the whole corpus in memory.
+gensim walks a corpus several times (passes, coherence), so these are re-iterable
+classes, never one-shot generators, and never the whole corpus in Python objects:
+token lists are read from the store afresh in batches, the bag-of-words from a
+memory-mapped matrix written once per training.
 """
+
+import os
 
 import numpy as np
 from gensim.corpora import Dictionary
@@ -60,26 +63,89 @@ class StoredCorpus:
         d.num_nnz = int(sum(self.df))
         return d, remap
 
-    def bow(self, remap):
-        return BowStream(self, remap)
+    def bow_matrix(self, remap, folder):
+        """The filtered bag-of-words written once to ``folder`` (see :class:`BowMatrix`)."""
+        return BowMatrix.build(self, remap, folder)
 
     def texts(self, remap=None):
         return TextStream(self, remap)
 
 
-class BowStream:
-    """Re-iterable bag-of-words over the corpus, in dictionary ids; empty documents kept
-    so that row i is document position i."""
+class BowMatrix:
+    """The bag-of-words of a corpus after the vocabulary filters, as a compressed sparse
+    row matrix in two flat files (term ids, counts) and an index of row starts.
 
-    def __init__(self, stored, remap):
-        self.stored, self.remap = stored, remap
+    Training walks the corpus once per pass and the views several times more; reading the
+    token streams from the database and counting them again each time cost about a third of
+    an LDA training on 20 Newsgroups. The files are memory-mapped, so memory stays flat in
+    the corpus size, and rows can be read in any order (training shuffles them: online LDA
+    learns badly from a corpus sorted by subject).
+    """
+
+    def __init__(self, folder, indptr):
+        self.folder = folder
+        self.indptr = indptr
+        self.ids = _mapped(os.path.join(folder, "ids.u4"), int(indptr[-1]))
+        self.counts = _mapped(os.path.join(folder, "counts.u4"), int(indptr[-1]))
+
+    @classmethod
+    def build(cls, stored, remap, folder):
+        os.makedirs(folder, exist_ok=True)
+        indptr = np.zeros(stored.num_docs + 1, dtype=np.int64)
+        with open(os.path.join(folder, "ids.u4"), "wb") as fi, open(os.path.join(folder, "counts.u4"), "wb") as fc:
+            for position, ids in stored.token_ids():
+                mapped = remap[ids]
+                mapped = mapped[mapped >= 0]
+                uniq, counts = np.unique(mapped, return_counts=True)
+                fi.write(uniq.astype("<u4").tobytes())
+                fc.write(counts.astype("<u4").tobytes())
+                indptr[position + 1] = len(uniq)
+        np.cumsum(indptr, out=indptr)
+        return cls(folder, indptr)
 
     def __len__(self):
-        return self.stored.num_docs
+        return len(self.indptr) - 1
+
+    def row(self, i):
+        a, b = self.indptr[i], self.indptr[i + 1]
+        return list(zip(self.ids[a:b].tolist(), self.counts[a:b].tolist()))
 
     def __iter__(self):
-        for _, ids in self.stored.token_ids():
-            yield to_bow(ids, self.remap)
+        return self.rows(range(len(self)))
+
+    def rows(self, order):
+        """Rows in ``order`` (document positions)."""
+        for i in order:
+            yield self.row(i)
+
+    def ordered(self, order):
+        """A re-iterable view of the rows in ``order``."""
+        return _Ordered(self, order)
+
+    def lengths(self):
+        """Tokens per document after the filters."""
+        cum = np.zeros(len(self.counts) + 1, dtype=np.int64)
+        np.cumsum(self.counts, out=cum[1:])
+        return cum[self.indptr[1:]] - cum[self.indptr[:-1]]
+
+    def term_freq(self, num_terms):
+        return np.bincount(self.ids, weights=self.counts, minlength=num_terms).astype(np.int64)
+
+
+def _mapped(path, n):
+    # A plain ndarray over the mapping: slicing a np.memmap makes a memmap per row.
+    return np.asarray(np.memmap(path, dtype="<u4", mode="r", shape=(n,))) if n else np.zeros(0, dtype="<u4")
+
+
+class _Ordered:
+    def __init__(self, matrix, order):
+        self.matrix, self.order = matrix, order
+
+    def __len__(self):
+        return len(self.order)
+
+    def __iter__(self):
+        return self.matrix.rows(self.order)
 
 
 def to_bow(ids, remap):

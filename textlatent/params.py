@@ -21,6 +21,8 @@ class Param:
     help: str = ""
 
     def describe(self):
+        if self.kind == "bool":
+            return "true or false"
         if self.kind == "choice":
             return "one of " + ", ".join(map(str, self.choices))
         rng = f"{self.low}..{self.high}" if self.high is not None else f">= {self.low}"

@@ -16,8 +16,9 @@ import time
 import numpy as np
 
 from . import registry, store
-from .corpus import StoredCorpus, to_bow
+from .corpus import StoredCorpus
 from .errors import Cancelled, EmptyCorpus, InvalidInput
+from .kmeans import initial_topics
 from .params import Param, validate
 from .phrases import apply_phrases
 from .tokenize import Tokenizer, TokenizerSettings
@@ -36,17 +37,29 @@ LDA_PARAMS = [
     Param("decay", "float", 0.5, 0.5, 1.0, help="learning-rate decay (kappa)"),
     Param("offset", "float", 1.0, 1.0, 1e6, help="learning-rate offset (tau0)"),
     Param("seed", "int", 1, 0, 2**31 - 1, help="random seed"),
+    Param("init", "choice", "kmeans", choices=("kmeans", "random"),
+          help="starting topics: k-means clusters of the documents, or gensim's random start"),
+    Param("shuffle", "bool", True, help="train on the documents in a new random order each pass "
+                                        "(online LDA learns badly from a corpus sorted by subject)"),
     Param("workers", "int", 0, 0, 64,
           help="worker processes (LdaMulticore when > 1); 0: the workers setting. "
                "Only 1 worker gives bit-for-bit reproducible topics"),
     Param("no_below", "int", 5, 1, 10**9, help="drop terms in fewer documents than this"),
-    # 0.2 and 20,000 chosen on 20 Newsgroups (bench/results/lda_tuning.json): against 0.5 and
-    # 100,000, c_npmi 0.099 instead of 0.057 at the same NMI (0.356) and training time.
-    Param("no_above", "float", 0.2, 1e-6, 1.0, help="drop terms in more than this share of documents"),
-    Param("keep_n", "int", 20_000, 1, 10**8, help="keep at most this many terms, most frequent first"),
+    # Auto: a word of one topic is in about 1/K of the documents; words in more than twice
+    # that share, and at least a tenth, are dropped. 0.1 (K=20) and keep_n 10,000 were chosen on
+    # 20 Newsgroups with the k-means start (bench/results/lda_tuning.json, three seeds):
+    # c_npmi 0.112 at NMI 0.465, against 0.095 and 0.474 with 0.2 and 20,000.
+    Param("no_above", "float", 0, 0, 1.0,
+          help="drop terms in more than this share of documents; 0: 2/num_topics, at least 0.1"),
+    Param("keep_n", "int", 10_000, 1, 10**8, help="keep at most this many terms, most frequent first"),
 ]
 
 TOPN_MAX = 1000
+
+
+def no_above(p):
+    """The ``no_above`` filter of validated LDA parameters ``p`` (resolving 0, auto)."""
+    return p["no_above"] or min(1.0, max(0.1, 2 / p["num_topics"]))
 
 
 def validate_lda(params, num_docs=None):
@@ -99,8 +112,8 @@ def train_lda(config, corpus_name, params=None, progress=None, workdir_prefix=".
     progress = progress or (lambda done, total, message: None)
     stored = StoredCorpus(config, corpus_name)
     p = validate_lda(params, stored.num_docs)
+    p["no_above"] = no_above(p)          # the model records the share it used
     dictionary, remap = stored.dictionary(p["no_below"], p["no_above"], p["keep_n"])
-    bow = stored.bow(remap)
     workers = p["workers"] or config.workers
     # Online LDA learns from the updates between chunks: a small corpus needs small chunks.
     chunksize = p["chunksize"] or min(2000, max(64, -(-stored.num_docs // 8)))
@@ -115,17 +128,29 @@ def train_lda(config, corpus_name, params=None, progress=None, workdir_prefix=".
     started = time.perf_counter()
     workdir = registry.new_workdir(config, workdir_prefix)
     try:
+        progress(0, 0, "counting words")
+        matrix = stored.bow_matrix(remap, os.path.join(workdir, "bow"))
+        rng = np.random.RandomState(p["seed"])
         model = (LdaMulticore(workers=workers, **common) if use_multicore else LdaModel(**common))
+        if p["init"] == "kmeans":
+            progress(0, 0, "k-means start")
+            start = initial_topics(matrix, len(dictionary), p["num_topics"], p["seed"])
+            if start is not None:
+                model.state.sstats[...] = start
+                model.sync_state()
         for pass_ in range(p["passes"]):
-            watched = _Watched(bow, progress, pass_, p["passes"], chunksize)
+            order = rng.permutation(len(matrix)) if p["shuffle"] else range(len(matrix))
+            watched = _Watched(matrix.ordered(order), progress, pass_, p["passes"], chunksize)
             model.update(watched)
             if watched.cancelled:
                 raise Cancelled("cancelled")
         train_seconds = time.perf_counter() - started
         progress(p["passes"] * stored.num_docs, p["passes"] * stored.num_docs, "computing topic views")
-        metrics = _save_views(model, stored, dictionary, remap, workdir, progress)
+        metrics = _save_views(model, stored, dictionary, remap, matrix, workdir, progress)
         metrics["train_seconds"] = round(train_seconds, 3)
         metrics["algorithm"] = "LdaMulticore" if use_multicore else "LdaModel"
+        del matrix
+        shutil.rmtree(os.path.join(workdir, "bow"))
         with store.read(stored.engine) as conn:
             fp = registry.fingerprint(conn, stored.corpus)
         return registry.commit_model(config, stored.corpus, "lda", p, p["seed"], fp,
@@ -134,7 +159,7 @@ def train_lda(config, corpus_name, params=None, progress=None, workdir_prefix=".
         shutil.rmtree(workdir, ignore_errors=True)
 
 
-def _save_views(model, stored, dictionary, remap, workdir, progress):
+def _save_views(model, stored, dictionary, remap, matrix, workdir, progress):
     from gensim.models import CoherenceModel
 
     K = model.num_topics
@@ -148,34 +173,25 @@ def _save_views(model, stored, dictionary, remap, workdir, progress):
     registry.write_json(os.path.join(workdir, "vocab.json"), vocab)
 
     # Document-topic matrix, row = document position; and the lengths pyLDAvis weighs by.
+    n = len(matrix)
     theta = np.lib.format.open_memmap(os.path.join(workdir, "doc_topics.npy"), mode="w+",
-                                      dtype=np.float32, shape=(stored.num_docs, K))
-    doc_lengths = np.zeros(stored.num_docs, dtype=np.int64)
-    term_freq = np.zeros(len(vocab), dtype=np.int64)
-    chunk, rows = [], []
-    for position, ids in stored.token_ids():
-        b = to_bow(ids, remap)
-        chunk.append(b)
-        rows.append(position)
-        for i, c in b:
-            term_freq[i] += c
-        doc_lengths[position] = sum(c for _, c in b)
-        if len(chunk) >= 2000:
-            _infer_rows(model, chunk, rows, theta)
-            chunk, rows = [], []
-            progress(position + 1, stored.num_docs, "topic mixtures of documents")
-    if chunk:
-        _infer_rows(model, chunk, rows, theta)
+                                      dtype=np.float32, shape=(n, K))
+    for start in range(0, n, 2000):
+        rows = range(start, min(n, start + 2000))
+        _infer_rows(model, [matrix.row(i) for i in rows], rows, theta)
+        progress(rows[-1] + 1, n, "topic mixtures of documents")
     theta.flush()
+    doc_lengths = matrix.lengths()
+    term_freq = matrix.term_freq(len(vocab))
 
     progress(0, 0, "coherence")
     top = [[vocab[i] for i in np.argsort(-topic_terms[k])[:10]] for k in range(K)]
     texts = stored.texts(remap)
     npmi = CoherenceModel(topics=top, texts=texts, dictionary=dictionary, coherence="c_npmi",
                           topn=10, processes=1).get_coherence_per_topic()
-    umass = CoherenceModel(topics=top, corpus=stored.bow(remap), dictionary=dictionary,
+    umass = CoherenceModel(topics=top, corpus=matrix, dictionary=dictionary,
                            coherence="u_mass", topn=10, processes=1).get_coherence_per_topic()
-    sample = [b for b, _ in zip(stored.bow(remap), range(5000))]
+    sample = [matrix.row(i) for i in range(min(n, 5000))]
     bound = float(model.log_perplexity(sample)) if sum(len(b) for b in sample) else float("nan")
 
     progress(0, 0, "pyLDAvis data")
@@ -214,11 +230,13 @@ def prepare_ldavis(topic_terms, theta, doc_lengths, vocab, term_freq):
     import pyLDAvis
 
     keep = doc_lengths > 0
+    # pyLDAvis's scaling needs two topics to place; a single one sits at the centre.
+    mds = "pcoa" if len(topic_terms) > 1 else (lambda dists: np.zeros((len(dists), 2)))
     vis = pyLDAvis.prepare(topic_term_dists=topic_terms.astype(np.float64),
                            doc_topic_dists=theta[keep].astype(np.float64),
                            doc_lengths=doc_lengths[keep], vocab=vocab,
                            term_frequency=np.maximum(term_freq, 1), sort_topics=False,
-                           start_index=0, n_jobs=1, R=30)
+                           start_index=0, n_jobs=1, R=30, mds=mds)
     return vis.to_json()
 
 

@@ -15,6 +15,8 @@ def _param_schema(p):
     if p.kind == "float":
         return {"type": "number", "minimum": p.low, "maximum": p.high, "default": p.default,
                 "description": p.help}
+    if p.kind == "bool":
+        return {"type": "boolean", "default": p.default, "description": p.help}
     if p.kind == "alpha":
         return {"oneOf": [{"type": "number", "minimum": p.low, "maximum": p.high},
                           {"type": "string", "enum": list(p.choices)}], "default": p.default,

@@ -1,0 +1,74 @@
+"""A starting point for LDA: spherical k-means over TF-IDF document vectors.
+
+gensim starts LDA's topics as random, nearly uniform word distributions, and online
+variational Bayes then settles in whichever local optimum the first chunks lead to. On
+20 Newsgroups that costs a fifth of the topic quality: topics seeded from k-means
+clusters (a second of work) reach NMI 0.45-0.47 with the labels where random starts
+reach 0.33-0.36 (bench/results/lda_tuning.json). Clustering runs on a sample of at most
+``SAMPLE`` documents, so its memory does not grow with the corpus.
+"""
+
+import numpy as np
+import scipy.sparse as sp
+
+SAMPLE = 20_000
+
+
+def initial_topics(matrix, num_terms, num_topics, seed, iterations=20, sample=SAMPLE):
+    """Topic-word counts (``num_topics`` × ``num_terms``) for gensim's ``LdaState.sstats``:
+    the summed counts of each k-means cluster, scaled to the whole corpus; None when
+    there are fewer non-empty documents than topics."""
+    rng = np.random.RandomState(seed)
+    n = len(matrix)
+    rows = np.sort(rng.choice(n, sample, replace=False)) if n > sample else np.arange(n)
+    counts = _rows(matrix, rows, num_terms)
+    counts = counts[counts.getnnz(axis=1) > 0]
+    if counts.shape[0] < num_topics:
+        return None
+    assign = spherical_kmeans(_tfidf(counts), num_topics, rng, iterations)
+    members = sp.csr_matrix((np.ones(len(assign)), (assign, np.arange(len(assign)))),
+                            shape=(num_topics, len(assign)))
+    return (members @ counts).toarray() * (n / len(rows))
+
+
+def spherical_kmeans(X, k, rng, iterations):
+    """Cluster the unit-length rows of ``X`` by cosine similarity; k-means++ seeding."""
+    n = X.shape[0]
+    centres = [rng.randint(n)]
+    distance = np.full(n, 2.0)
+    for _ in range(k - 1):
+        sims = (X @ X[centres[-1]].T).toarray().ravel()
+        distance = np.minimum(distance, np.clip(1.0 - sims, 0.0, None))
+        weights = distance ** 2
+        total = weights.sum()
+        centres.append(rng.choice(n, p=weights / total) if total > 0 else rng.randint(n))
+    C = X[centres].toarray()
+    assign = None
+    for _ in range(iterations):
+        new = np.asarray(X @ C.T).argmax(axis=1)
+        if assign is not None and np.array_equal(new, assign):
+            break
+        assign = new
+        C = (sp.csr_matrix((np.ones(n), (assign, np.arange(n))), shape=(k, n)) @ X).toarray()
+        norms = np.linalg.norm(C, axis=1, keepdims=True)
+        C /= np.where(norms > 0, norms, 1.0)
+    return assign
+
+
+def _rows(matrix, rows, num_terms):
+    """The chosen rows of a :class:`~textlatent.corpus.BowMatrix` as a scipy CSR matrix."""
+    starts, ends = matrix.indptr[rows], matrix.indptr[rows + 1]
+    lengths = ends - starts
+    take = np.repeat(starts - np.concatenate(([0], np.cumsum(lengths)[:-1])), lengths) + np.arange(lengths.sum())
+    indptr = np.concatenate(([0], np.cumsum(lengths)))
+    return sp.csr_matrix((matrix.counts[take].astype(np.float64), matrix.ids[take].astype(np.int64), indptr),
+                         shape=(len(rows), num_terms))
+
+
+def _tfidf(counts):
+    """Sublinear term frequency times inverse document frequency, rows of unit length."""
+    X = counts.copy()
+    df = np.bincount(X.indices, minlength=X.shape[1])
+    X.data = (1.0 + np.log(X.data)) * np.log(X.shape[0] / np.maximum(df, 1))[X.indices]
+    norms = np.sqrt(np.asarray(X.multiply(X).sum(axis=1))).ravel()
+    return (sp.diags(1.0 / np.where(norms > 0, norms, 1.0)) @ X).tocsr()

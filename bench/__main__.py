@@ -8,7 +8,7 @@ import shutil
 import time
 
 from .common import GUTENBERG, NEWS, RESULTS, ROOT, WORK, child, median, percentile, save
-from .http import Server, latencies, throughput
+from .http import Server, latencies, throughput, wrk
 
 NAMES = ("ingest", "lda", "word2vec", "similar", "topic_page", "e2e", "memory")
 
@@ -127,9 +127,11 @@ def bench_lda(run):
     coh = child("coherence", src=run.news, home=home, name="news",
                 systems={s: [r["topics"] for r in runs[s]] for s in systems})
     out = {"conditions": f"{run.news}, K=20, seeds {seeds}; textlatent: its defaults "
-                         "(lemmas, e-mail headers/quotes/signatures removed, phrases, no_below 5, no_above 0.5); "
+                         "(lemmas, e-mail headers/quotes/signatures removed, phrases, no_below 5, no_above 0.1, "
+                         "keep_n 10,000, k-means start, shuffled passes, LdaMulticore passes=10 with 2 workers); "
                          "notebook: simple_preprocess + stop words, filter_extremes(5, 0.5), "
-                         "LdaMulticore(passes=10, workers=2); tomotopy: LDAModel on textlatent's tokens, "
+                         "LdaMulticore(passes=10, workers=2); tomotopy: LDAModel on textlatent's tokens "
+                         "(the same vocabulary filters), "
                          "200 iterations, 2 workers. c_npmi on one reference: each post's textlatent tokens "
                          "followed by its simple_preprocess tokens (gensim CoherenceModel, top 10 words)"}
     for s in systems:
@@ -189,6 +191,8 @@ def bench_similar(run):
         out["news"]["http_p50_ms"] = round(1000 * percentile(lat, 50), 3)
         out["news"]["http_p99_ms"] = round(1000 * percentile(lat, 99), 3)
         out["news"]["http_requests_per_s_8_clients"] = round(throughput(server, paths, 8, 3 if run.quick else 10))
+        out["news"]["wrk_1_connection"] = wrk(server, paths, 1, 3 if run.quick else 10)
+        out["news"]["wrk_8_connections"] = wrk(server, paths, 8, 3 if run.quick else 10)
     finally:
         server.stop()
     ghome, _ = run.gutenberg_home()
@@ -206,7 +210,8 @@ def bench_similar(run):
                          "most frequent; gensim most_similar on the same vectors; scan bound = unit-vector matrix "
                          "bytes / read bandwidth measured in the same process; HTTP: one keep-alive client on "
                          "127.0.0.1 against textlatent serve (waitress, 4 threads), and 8 client threads for "
-                         "requests/s (a Python client; it shares the 2 cores with the server)")
+                         "requests/s (a Python client; it shares the 2 cores with the server); wrk (one thread, "
+                         "1 and 8 keep-alive connections, the same paths in turn) likewise on the same 2 cores")
     out["targets"] = {"library p50 <= 1.5x bound (news)": n["library_vs_bound"] <= 1.5,
                       "library p50 <= 1.5x bound (large)": out["large"]["library_vs_bound"] <= 1.5,
                       "HTTP adds <= 1 ms": n["http_p50_ms"] - n["library_p50_ms"] <= 1.0}
@@ -293,11 +298,31 @@ def render():
         lines += ["", "| target | met |", "|---|---|"]
         lines += [f"| {k} | {'yes' if ok else '**no**'} |" for k, ok in r.get("targets", {}).items()]
         rows.append("\n".join(lines) + "\n")
+    rows.append(_render_tuning())
     text = ("# Benchmarks\n\nMade by `python -m bench all` (see the README); each section is regenerated from "
             "bench/results/<name>.json. Medians; the systems alternate within each repetition, every timed run "
             "in a fresh process. Figures from a shared 2-core machine are noisy: compare within a section.\n\n"
             + "\n".join(rows))
     (ROOT / "BENCHMARKS.md").write_text(text)
+
+
+def _render_tuning():
+    path = RESULTS / "lda_tuning.json"
+    if not path.exists():
+        return "## lda_tuning\n\nnot run yet.\n"
+    r = json.loads(path.read_text())
+    lines = ["## lda_tuning", "", "`python -m bench.tune`: textlatent's LDA under other settings, to choose the "
+             "defaults. " + r["conditions"] + ". Medians over the seeds run; train seconds of different dates "
+             "do not compare (until 2026-11-24 training read the database every pass); every run in "
+             "bench/results/lda_tuning.json.", "",
+             "| candidate | parameters | seeds | dates | train s | NMI | c_npmi (own tokens) | c_npmi (reference) |",
+             "|---|---|---|---|---|---|---|---|"]
+    for name, c in r["candidates"].items():
+        m, runs = c.get("median", {}), c.get("runs", [])
+        lines.append(f"| {name} | `{json.dumps(c['params'])}` | {', '.join(str(x['seed']) for x in runs)} | "
+                     f"{', '.join(sorted({x['date'] for x in runs}))} | {m.get('seconds')} | {m.get('nmi')} | "
+                     f"{m.get('c_npmi_own_tokens')} | {m.get('c_npmi', '')} |")
+    return "\n".join(lines) + "\n"
 
 
 def _flatten(d, prefix=""):

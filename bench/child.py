@@ -112,10 +112,15 @@ def lda_notebook(src, seed):
             "rss_mb": rss_mb()}
 
 
-def _textlatent_docs(home, name, no_below=5, no_above=0.2, keep_n=20_000):
-    """textlatent's stored tokens, filtered like its LDA defaults (or not at all)."""
+def _textlatent_docs(home, name, no_below=None, no_above=None, keep_n=None):
+    """textlatent's stored tokens, filtered like its LDA defaults (or as given)."""
     from textlatent import store
     from textlatent.corpus import StoredCorpus, TextStream
+    from textlatent.topics import validate_lda
+    defaults = validate_lda({})
+    no_below = defaults["no_below"] if no_below is None else no_below
+    no_above = defaults["no_above"] if no_above is None else no_above
+    keep_n = defaults["keep_n"] if keep_n is None else keep_n
     stored = StoredCorpus(config(home), name)
     _, remap = stored.dictionary(no_below, no_above, keep_n)
     docs = list(TextStream(stored, remap))

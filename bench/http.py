@@ -129,3 +129,29 @@ def throughput(server, paths, clients=8, seconds=5.0):
     for th in threads:
         th.join()
     return sum(counts) / (time.perf_counter() - t)
+
+
+def wrk(server, paths, connections=8, seconds=10, threads=1):
+    """``wrk`` (if installed: bench/setup.sh) cycling through ``paths``: requests/s and
+    latency percentiles in ms; None without wrk."""
+    import re
+    import shutil
+    import tempfile
+    if not shutil.which("wrk"):
+        return None
+    lua = "local paths = {" + ", ".join(json.dumps(p) for p in paths) + "}\n" + (
+        "local i = 0\nrequest = function()\n  i = i % #paths + 1\n  return wrk.format(\"GET\", paths[i])\nend\n")
+    with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as fh:
+        fh.write(lua)
+    try:
+        out = subprocess.run(["wrk", f"-t{threads}", f"-c{connections}", f"-d{seconds}s", "--latency", "-s", fh.name,
+                              f"http://127.0.0.1:{server.port}"], capture_output=True, text=True, check=True).stdout
+    finally:
+        os.unlink(fh.name)
+    units = {"us": 0.001, "ms": 1.0, "s": 1000.0}
+    pct = {m.group(1): float(m.group(2)) * units[m.group(3)]
+           for m in re.finditer(r"^\s+(50|90|99)(?:\.0+)?%\s+([\d.]+)(us|ms|s)\s*$", out, re.M)}
+    errors = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    return {"requests_per_s": float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1)),
+            "p50_ms": pct.get("50"), "p90_ms": pct.get("90"), "p99_ms": pct.get("99"),
+            "non_2xx": int(errors.group(1)) if errors else 0, "connections": connections, "seconds": seconds}

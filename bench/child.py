@@ -14,7 +14,15 @@ import numpy as np
 
 
 def rss_mb():
+    """Peak RSS in MB of this process and of its largest child. This process's from
+    /proc's VmHWM: Linux carries ``ru_maxrss`` across exec, so a child started by a large
+    parent would report the parent's size (the memory benchmark once read 1.5 GB so)."""
     own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    try:
+        with open("/proc/self/status") as fh:
+            own = next(int(line.split()[1]) for line in fh if line.startswith("VmHWM:")) / 1024
+    except (OSError, StopIteration):
+        pass
     kids = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
     return round(own, 1), round(kids, 1)
 
@@ -116,10 +124,11 @@ def _textlatent_docs(home, name, no_below=None, no_above=None, keep_n=None):
     """textlatent's stored tokens, filtered like its LDA defaults (or as given)."""
     from textlatent import store
     from textlatent.corpus import StoredCorpus, TextStream
+    from textlatent.topics import no_above as auto_no_above
     from textlatent.topics import validate_lda
-    defaults = validate_lda({})
+    defaults = validate_lda({"num_topics": 20})
     no_below = defaults["no_below"] if no_below is None else no_below
-    no_above = defaults["no_above"] if no_above is None else no_above
+    no_above = auto_no_above(defaults) if no_above is None else no_above
     keep_n = defaults["keep_n"] if keep_n is None else keep_n
     stored = StoredCorpus(config(home), name)
     _, remap = stored.dictionary(no_below, no_above, keep_n)

@@ -33,6 +33,9 @@ CANDIDATES = {
     "no_above 0.1, keep_n 10k, 15 passes": {"no_above": 0.1, "keep_n": 10000, "passes": 15},
     "no_above 0.1, keep_n 10k, eta 0.01": {"no_above": 0.1, "keep_n": 10000, "eta": 0.01},
     "no_above 0.1, keep_n 5k": {"no_above": 0.1, "keep_n": 5000},
+    # The defaults chosen (k-means start, no_above 2/K, keep_n 10k) against a random start,
+    # after the lemma fix and with greedy k-means++ seeding.
+    "defaults, random start": {"init": "random"},
 }
 
 

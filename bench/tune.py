@@ -36,6 +36,7 @@ CANDIDATES = {
     # The defaults chosen (k-means start, no_above 2/K, keep_n 10k) against a random start,
     # after the lemma fix and with greedy k-means++ seeding.
     "defaults, random start": {"init": "random"},
+    "alpha auto (LdaModel, one process)": {"alpha": "auto"},
 }
 
 

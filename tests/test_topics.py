@@ -134,14 +134,14 @@ def test_bow_matrix_rows_are_the_filtered_counts_in_any_order(trained, tmp_path)
 def test_kmeans_start_finds_the_groups(trained, tmp_path):
     """The k-means clusters the training starts from already follow the four groups."""
     from textlatent.corpus import StoredCorpus
-    from textlatent.kmeans import _rows, _tfidf, initial_topics, spherical_kmeans
+    from textlatent.kmeans import _tfidf, initial_topics, spherical_kmeans
     from textlatent.store import iter_documents
     from textlatent.topics import nmi
     stored = StoredCorpus(trained["config"], "news")
     dictionary, remap = stored.dictionary(5, 0.2, 20000)
     matrix = stored.bow_matrix(remap, str(tmp_path / "bow"))
     labels = [d["label"] for d in iter_documents(stored.engine, stored.id, ("position", "label"))]
-    X = _tfidf(_rows(matrix, np.arange(len(matrix)), len(dictionary)))
+    X = _tfidf(matrix.csr(np.arange(len(matrix)), len(dictionary)))
     assign = spherical_kmeans(X, 4, np.random.RandomState(1), 20)
     assert nmi(labels, assign.tolist()) > 0.35       # chance: about 0
     start = initial_topics(matrix, len(dictionary), 4, seed=1)

@@ -78,8 +78,7 @@ class BowMatrix:
     Training walks the corpus once per pass and the views several times more; reading the
     token streams from the database and counting them again each time cost about a third of
     an LDA training on 20 Newsgroups. The files are memory-mapped, so memory stays flat in
-    the corpus size, and rows can be read in any order (training shuffles them: online LDA
-    learns badly from a corpus sorted by subject).
+    the corpus size, and rows can be read in any order (training shuffles them each pass).
     """
 
     def __init__(self, folder, indptr):
@@ -94,9 +93,7 @@ class BowMatrix:
         indptr = np.zeros(stored.num_docs + 1, dtype=np.int64)
         with open(os.path.join(folder, "ids.u4"), "wb") as fi, open(os.path.join(folder, "counts.u4"), "wb") as fc:
             for position, ids in stored.token_ids():
-                mapped = remap[ids]
-                mapped = mapped[mapped >= 0]
-                uniq, counts = np.unique(mapped, return_counts=True)
+                uniq, counts = _counted(ids, remap)
                 fi.write(uniq.astype("<u4").tobytes())
                 fc.write(counts.astype("<u4").tobytes())
                 indptr[position + 1] = len(uniq)
@@ -131,6 +128,15 @@ class BowMatrix:
     def term_freq(self, num_terms):
         return np.bincount(self.ids, weights=self.counts, minlength=num_terms).astype(np.int64)
 
+    def csr(self, rows, num_terms):
+        """The chosen rows (positions, an int array) as a scipy CSR matrix of float counts."""
+        import scipy.sparse as sp
+        starts, lengths = self.indptr[rows], np.diff(self.indptr)[rows]
+        indptr = np.concatenate(([0], np.cumsum(lengths)))
+        take = np.repeat(starts - indptr[:-1], lengths) + np.arange(indptr[-1])
+        return sp.csr_matrix((self.counts[take].astype(np.float64), self.ids[take].astype(np.int64), indptr),
+                             shape=(len(rows), num_terms))
+
 
 def _mapped(path, n):
     # A plain ndarray over the mapping: slicing a np.memmap makes a memmap per row.
@@ -148,12 +154,14 @@ class _Ordered:
         return self.matrix.rows(self.order)
 
 
-def to_bow(ids, remap):
+def _counted(ids, remap):
+    """Corpus term ids -> (dictionary ids, counts), dropped terms left out."""
     mapped = remap[ids]
-    mapped = mapped[mapped >= 0]
-    if len(mapped) == 0:
-        return []
-    uniq, counts = np.unique(mapped, return_counts=True)
+    return np.unique(mapped[mapped >= 0], return_counts=True)
+
+
+def to_bow(ids, remap):
+    uniq, counts = _counted(ids, remap)
     return list(zip(uniq.tolist(), counts.tolist()))
 
 

@@ -21,7 +21,7 @@ def initial_topics(matrix, num_terms, num_topics, seed, iterations=20, sample=SA
     rng = np.random.RandomState(seed)
     n = len(matrix)
     rows = np.sort(rng.choice(n, sample, replace=False)) if n > sample else np.arange(n)
-    counts = _rows(matrix, rows, num_terms)
+    counts = matrix.csr(rows, num_terms)
     counts = counts[counts.getnnz(axis=1) > 0]
     if counts.shape[0] < num_topics:
         return None
@@ -60,16 +60,6 @@ def spherical_kmeans(X, k, rng, iterations):
         norms = np.linalg.norm(C, axis=1, keepdims=True)
         C /= np.where(norms > 0, norms, 1.0)
     return assign
-
-
-def _rows(matrix, rows, num_terms):
-    """The chosen rows of a :class:`~textlatent.corpus.BowMatrix` as a scipy CSR matrix."""
-    starts, ends = matrix.indptr[rows], matrix.indptr[rows + 1]
-    lengths = ends - starts
-    take = np.repeat(starts - np.concatenate(([0], np.cumsum(lengths)[:-1])), lengths) + np.arange(lengths.sum())
-    indptr = np.concatenate(([0], np.cumsum(lengths)))
-    return sp.csr_matrix((matrix.counts[take].astype(np.float64), matrix.ids[take].astype(np.int64), indptr),
-                         shape=(len(rows), num_terms))
 
 
 def _tfidf(counts):

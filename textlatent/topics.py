@@ -40,7 +40,7 @@ LDA_PARAMS = [
     Param("init", "choice", "kmeans", choices=("kmeans", "random"),
           help="starting topics: k-means clusters of the documents, or gensim's random start"),
     Param("shuffle", "bool", True, help="train on the documents in a new random order each pass "
-                                        "(online LDA learns badly from a corpus sorted by subject)"),
+                                        "(online LDA assumes each chunk is a random sample)"),
     Param("workers", "int", 0, 0, 64,
           help="worker processes (LdaMulticore when > 1); 0: the workers setting. "
                "Only 1 worker gives bit-for-bit reproducible topics"),

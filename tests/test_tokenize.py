@@ -27,6 +27,12 @@ def test_lookup_lemmas_that_change_the_word_are_overridden(tok):
     assert out == ["ground", "number", "bit", "data", "rocket", "win"]   # "show" is a stop word
 
 
+def test_abbreviations_lose_their_period_and_initials_go(tok):
+    # spaCy keeps "Mr." and "J." whole; "U.S." keeps its inner periods.
+    out = tok(["Mr. J. Smith of Acme Inc. met Mr Jones in the U.S. yesterday"])[0]
+    assert out == ["mr", "smith", "acme", "inc", "meet", "mr", "jones", "u.s.", "yesterday"]
+
+
 def test_extra_stop_words_and_no_lemmas():
     t = Tokenizer(TokenizerSettings(stop_words=["rocket"], lemmas=False))
     assert t(["Rockets and rocket launches"])[0] == ["rockets", "launches"]
@@ -35,10 +41,13 @@ def test_extra_stop_words_and_no_lemmas():
 def test_email_headers_quotes_and_signatures_are_stripped():
     post = ("From: someone@example.com\nSubject: Re: orbit\nOrganization: Lab\n\n"
             "In article <1@x> bob@y writes:\n> quoted hockey text\nThe shuttle orbit decays.\n"
+            "In a previous article, ann@z (Ann Lee) says:\n\nAnn's orbit claim\n"
+            "amy@w writes in message <2@x>:\n"
             "-- \nBob's signature line\n")
     text = strip_email(post)
     assert "Subject" not in text and "hockey" not in text and "signature" not in text
-    assert "shuttle orbit" in text
+    assert "previous" not in text and "message" not in text and "Ann Lee" not in text
+    assert "shuttle orbit" in text and "orbit claim" in text
 
 
 def test_long_symbol_runs_and_huge_texts_do_not_reach_spacy_whole(tok):

@@ -22,7 +22,8 @@ _LONG_RUN = re.compile(r"\S{50,}")
 _URL = re.compile(r"(?:https?://|ftp://|www\.)\S+", re.I)
 _EMAIL = re.compile(r"\S+@\S+\.\S+")
 _HEADER_LINE = re.compile(r"^[A-Za-z][A-Za-z0-9.-]{0,40}:[ \t]")   # "Article-I.D.: ..." too
-_QUOTE_INTRO = re.compile(r"(^|\n)[^\n]*(writes|wrote|said):\s*\n", re.I)
+# "In article <id>, bob@x writes:", "In a previous article, bob@x (Bob) says:"
+_QUOTE_INTRO = re.compile(r"(^|\n)[^\n]*(writes|wrote|said|says)( in [^\n]*)?:\s*\n", re.I)
 CHUNK_CHARS = 100_000
 
 
@@ -77,6 +78,15 @@ def strip_email(text):
     if sig != -1 and len(text) - sig < 1000:
         text = text[:sig]
     return text
+
+
+def _no_final_period(term):
+    """spaCy keeps the period of abbreviations and initials ("mr.", "inc.", "j."): drop it,
+    so that "Mr." and "Mr" are one term and an initial falls under ``min_length``.
+    Periods inside ("u.s.", "e.g.") stay."""
+    if term.endswith(".") and "." not in term[:-1]:
+        return term[:-1]
+    return term
 
 
 def _looks_like_email(text):
@@ -134,12 +144,11 @@ class Tokenizer:
     def _term(self, tok):
         """The term a blank-pipeline token becomes, or None when it is dropped."""
         s = self.settings
-        text = tok.text
-        if not (s.min_length <= len(text) <= s.max_length):
-            return None
         if tok.is_punct or tok.like_num or tok.like_url or tok.like_email or tok.is_space:
             return None
-        lower = text.lower()
+        lower = _no_final_period(tok.text.lower())
+        if not (s.min_length <= len(lower) <= s.max_length):
+            return None
         if lower in self.stops or not any(c.isalpha() for c in lower):
             return None
         if self.lemma_table is not None:
@@ -152,13 +161,13 @@ class Tokenizer:
         s = self.settings
         if s.pos and tok.pos_ not in s.pos:
             return None
-        text = tok.text
+        text = _no_final_period(tok.text.lower())
         if not (s.min_length <= len(text) <= s.max_length):
             return None
         if tok.is_punct or tok.like_num or tok.like_url or tok.like_email or tok.is_space:
             return None
-        term = (tok.lemma_ if s.lemmas else text).lower()
-        if term in self.stops or text.lower() in self.stops or not any(c.isalpha() for c in term):
+        term = _no_final_period(tok.lemma_.lower()) if s.lemmas else text
+        if term in self.stops or text in self.stops or not any(c.isalpha() for c in term):
             return None
         return term.replace(" ", "_")
 

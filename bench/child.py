@@ -120,18 +120,15 @@ def lda_notebook(src, seed):
             "rss_mb": rss_mb()}
 
 
-def _textlatent_docs(home, name, no_below=None, no_above=None, keep_n=None):
-    """textlatent's stored tokens, filtered like its LDA defaults (or as given)."""
+def _textlatent_docs(home, name, **params):
+    """textlatent's stored tokens, filtered like its LDA defaults (or the ``params`` given)."""
     from textlatent import store
     from textlatent.corpus import StoredCorpus, TextStream
-    from textlatent.topics import no_above as auto_no_above
-    from textlatent.topics import validate_lda
-    defaults = validate_lda({"num_topics": 20})
-    no_below = defaults["no_below"] if no_below is None else no_below
-    no_above = auto_no_above(defaults) if no_above is None else no_above
-    keep_n = defaults["keep_n"] if keep_n is None else keep_n
+    from textlatent.topics import lda_vocabulary, no_above, validate_lda
+    p = validate_lda({"num_topics": 20, **params})
+    p["no_above"] = no_above(p)
     stored = StoredCorpus(config(home), name)
-    _, remap = stored.dictionary(no_below, no_above, keep_n)
+    _, remap = lda_vocabulary(stored, p)
     docs = list(TextStream(stored, remap))
     labels = [d["label"] for d in store.iter_documents(stored.engine, stored.id, ("position", "label"))]
     keys = [d["doc_key"] for d in store.iter_documents(stored.engine, stored.id, ("position", "doc_key"))]
@@ -164,7 +161,7 @@ def coherence(src, home, name, systems):
     from gensim.corpora import Dictionary
     from gensim.models import CoherenceModel
     rows, nb = _notebook_tokens(src)
-    tl, _, keys = _textlatent_docs(home, name, no_below=1, no_above=1.0, keep_n=10**9)
+    tl, _, keys = _textlatent_docs(home, name, no_below=1, no_above=1.0, keep_n=10**8, stoplist="none")
     by_id = {str(r.get("id")): i for i, r in enumerate(rows)}
     texts = []
     for k, toks in zip(keys, tl):
@@ -289,10 +286,11 @@ def topic_page(home, model_id, n=200):
     # (cheaper than pyLDAvis.gensim_models.prepare, which also re-infers every document).
     import pyLDAvis
     from textlatent.corpus import StoredCorpus, to_bow
+    from textlatent.topics import lda_vocabulary
     corpus, m = registry.get_model(c, model_id)
     a = model_arrays(c, m)
     stored = StoredCorpus(c, corpus["name"])
-    _, remap = stored.dictionary(m["params"]["no_below"], m["params"]["no_above"], m["params"]["keep_n"])
+    _, remap = lda_vocabulary(stored, m["params"])
     lengths = np.zeros(stored.num_docs, dtype=np.int64)
     tf = np.zeros(len(a["vocab"]), dtype=np.int64)
     for position, ids in stored.token_ids():

@@ -6,9 +6,12 @@ import numpy as np
 import pytest
 
 from textlatent import registry
+from textlatent.corpus import StoredCorpus
 from textlatent.errors import CorpusNotFound, EmptyCorpus, InvalidInput, ModelNotFound
 from textlatent.ingest import ingest
-from textlatent.topics import infer, model_arrays, topic_documents, topics, train_lda
+from textlatent.stoplists import SMART_EN, stoplist
+from textlatent.topics import (infer, lda_vocabulary, model_arrays, no_above, topic_documents, topics,
+                               train_lda, validate_lda)
 
 from .conftest import SAMPLE
 
@@ -89,6 +92,7 @@ def test_infer_and_topic_documents(trained):
     ({"num_topics": 2.5}, "num_topics"), ({"num_topics": 5000}, "num_topics"), ({"passes": 0}, "passes"),
     ({"alpha": "sometimes"}, "alpha"), ({"chunksize": -1}, "chunksize"), ({"bogus": 1}, "unknown parameter"),
     ({"init": "spectral"}, "init"), ({"shuffle": "maybe"}, "shuffle must be true or false"),
+    ({"stoplist": "nltk"}, "stoplist"),
 ])
 def test_bad_parameters_are_refused_before_training(trained, params, message):
     with pytest.raises(InvalidInput, match=message):
@@ -102,6 +106,25 @@ def test_more_topics_than_documents_and_over_filtered_vocabulary(config, tmp_pat
         train_lda(config, "tiny", {"num_topics": 3})
     with pytest.raises(EmptyCorpus, match="no terms are left"):
         train_lda(config, "tiny", {"num_topics": 2, "no_below": 5})
+
+
+def test_the_stop_list_leaves_the_lda_vocabulary_not_the_corpus(trained):
+    config = trained["config"]
+    _, model = registry.find_model(config, "news", kind="lda")
+    assert model["params"]["stoplist"] == "auto"
+    stored = StoredCorpus(config, "news")
+    frequent = {t for t, df in zip(stored.terms, stored.df) if df >= 20}
+    stopped = frequent & SMART_EN          # "thank", "believe", "help", "new"... are stored tokens
+    assert len(stopped) >= 20, stopped
+    vocab = set(model_arrays(config, model)["vocab"])
+    assert not vocab & SMART_EN
+    p = validate_lda({"num_topics": 4, "stoplist": "none"})
+    p["no_above"] = no_above(p)
+    unfiltered, _ = lda_vocabulary(stored, p)
+    assert len(set(unfiltered.token2id) & SMART_EN) >= 20
+    # auto means the SMART list for English only; smart asks for it whatever the language.
+    assert stoplist("auto", "en") is SMART_EN and stoplist("smart", "de") is SMART_EN
+    assert not stoplist("auto", "de") and not stoplist("none", "en")
 
 
 def test_unknown_corpus_and_model(trained):

@@ -33,9 +33,10 @@ class StoredCorpus:
         for position, blob in store.iter_token_blobs(self.engine, self.id):
             yield position, np.frombuffer(blob, dtype="<u4")
 
-    def dictionary(self, no_below=1, no_above=1.0, keep_n=None):
-        """A gensim ``Dictionary`` filtered like ``filter_extremes``, and ``remap``: an
-        int array from corpus term id to dictionary id (-1 for dropped terms)."""
+    def dictionary(self, no_below=1, no_above=1.0, keep_n=None, exclude=frozenset()):
+        """A gensim ``Dictionary`` filtered like ``filter_extremes`` and without the terms in
+        ``exclude``, and ``remap``: an int array from corpus term id to dictionary id (-1 for
+        dropped terms)."""
         for name, value, ok in (("no_below", no_below, isinstance(no_below, int) and no_below >= 1),
                                 ("no_above", no_above, 0 < no_above <= 1),
                                 ("keep_n", keep_n, keep_n is None or keep_n >= 1)):
@@ -43,6 +44,8 @@ class StoredCorpus:
                 raise InvalidInput(f"{name} is out of range: {value!r}")
         df = np.asarray(self.df, dtype=np.int64)
         keep = (df >= no_below) & (df <= no_above * self.num_docs)
+        if exclude:
+            keep[[i for i, t in enumerate(self.terms) if t in exclude]] = False
         ids = np.flatnonzero(keep)
         if keep_n is not None and len(ids) > keep_n:
             # The most frequent first, ties by id: the same choice every time.
@@ -51,7 +54,8 @@ class StoredCorpus:
         if len(ids) == 0:
             raise EmptyCorpus(
                 f"no terms are left after the vocabulary filters (no_below={no_below}, "
-                f"no_above={no_above}, keep_n={keep_n}) on {self.num_docs} documents; loosen them")
+                f"no_above={no_above}, keep_n={keep_n}{', stop list' if exclude else ''}) "
+                f"on {self.num_docs} documents; loosen them")
         remap = np.full(len(self.terms), -1, dtype=np.int64)
         remap[ids] = np.arange(len(ids))
         d = Dictionary()

@@ -15,7 +15,7 @@ import time
 
 import numpy as np
 
-from . import registry, store
+from . import registry, stoplists, store
 from .corpus import StoredCorpus
 from .errors import Cancelled, EmptyCorpus, InvalidInput
 from .kmeans import initial_topics
@@ -52,6 +52,9 @@ LDA_PARAMS = [
     Param("no_above", "float", 0, 0, 1.0,
           help="drop terms in more than this share of documents; 0: 2/num_topics, at least 0.1"),
     Param("keep_n", "int", 10_000, 1, 10**8, help="keep at most this many terms, most frequent first"),
+    Param("stoplist", "choice", "auto", choices=stoplists.CHOICES,
+          help="stop words dropped from the LDA vocabulary (the corpus keeps them): smart, the "
+               "523-word SMART list MALLET uses for topics; auto: smart for English corpora"),
 ]
 
 TOPN_MAX = 1000
@@ -60,6 +63,13 @@ TOPN_MAX = 1000
 def no_above(p):
     """The ``no_above`` filter of validated LDA parameters ``p`` (resolving 0, auto)."""
     return p["no_above"] or min(1.0, max(0.1, 2 / p["num_topics"]))
+
+
+def lda_vocabulary(stored, p):
+    """The dictionary and remap (see ``StoredCorpus.dictionary``) of validated LDA
+    parameters ``p`` with ``no_above`` resolved."""
+    exclude = stoplists.stoplist(p["stoplist"], stored.corpus["settings"].get("language"))
+    return stored.dictionary(p["no_below"], p["no_above"], p["keep_n"], exclude)
 
 
 def validate_lda(params, num_docs=None):
@@ -113,7 +123,7 @@ def train_lda(config, corpus_name, params=None, progress=None, workdir_prefix=".
     stored = StoredCorpus(config, corpus_name)
     p = validate_lda(params, stored.num_docs)
     p["no_above"] = no_above(p)          # the model records the share it used
-    dictionary, remap = stored.dictionary(p["no_below"], p["no_above"], p["keep_n"])
+    dictionary, remap = lda_vocabulary(stored, p)
     workers = p["workers"] or config.workers
     # Online LDA learns from the updates between chunks: a small corpus needs small chunks.
     chunksize = p["chunksize"] or min(2000, max(64, -(-stored.num_docs // 8)))

@@ -14,7 +14,8 @@ bp = Blueprint("pages", __name__)
 # Only these files of the installed pyLDAvis package are served (no CDN anywhere).
 LDAVIS_FILES = {"d3.v5.min.js", "ldavis.v3.0.0.js", "ldavis.v1.0.0.css"}
 # Parameters a person usually sets on the training forms; the others keep their defaults.
-FORM_PARAMS = {"lda": ("num_topics", "passes", "iterations", "alpha", "eta", "no_below", "no_above", "seed"),
+FORM_PARAMS = {"lda": ("num_topics", "passes", "iterations", "alpha", "eta", "no_below", "no_above", "stoplist",
+                       "seed"),
                "word2vec": ("vector_size", "window", "min_count", "epochs", "sg", "seed")}
 
 

@@ -41,13 +41,17 @@ def test_extra_stop_words_and_no_lemmas():
 def test_email_headers_quotes_and_signatures_are_stripped():
     post = ("From: someone@example.com\nSubject: Re: orbit\nOrganization: Lab\n\n"
             "In article <1@x> bob@y writes:\n> quoted hockey text\nThe shuttle orbit decays.\n"
-            "In a previous article, ann@z (Ann Lee) says:\n\nAnn's orbit claim\n"
+            "In a previous article, ann@z (Ann Lee) says:\n\nAnn's claim that the orbit decays is wrong.\n"
             "amy@w writes in message <2@x>:\n"
             "-- \nBob's signature line\n")
     text = strip_email(post)
     assert "Subject" not in text and "hockey" not in text and "signature" not in text
     assert "previous" not in text and "message" not in text and "Ann Lee" not in text
-    assert "shuttle orbit" in text and "orbit claim" in text
+    assert "shuttle orbit" in text and "orbit decays is wrong" in text
+    # A sign-off without a "-- " line: its short closing lines go, the text's last sentence stays.
+    post = "Subject: orbit\n\nThe orbit decays in a year or two.\n\nThanks,\n  Steve\n-- Ames\n\n"
+    assert strip_email(post).strip() == "The orbit decays in a year or two."
+    assert strip_email("Subject: orbit\n\nYes, it decays.\nBob\n").split() == ["Yes,", "it", "decays.", "Bob"]
 
 
 def test_long_symbol_runs_and_huge_texts_do_not_reach_spacy_whole(tok):

@@ -22,8 +22,8 @@ _LONG_RUN = re.compile(r"\S{50,}")
 _URL = re.compile(r"(?:https?://|ftp://|www\.)\S+", re.I)
 _EMAIL = re.compile(r"\S+@\S+\.\S+")
 _HEADER_LINE = re.compile(r"^[A-Za-z][A-Za-z0-9.-]{0,40}:[ \t]")   # "Article-I.D.: ..." too
-# "In article <id>, bob@x writes:", "In a previous article, bob@x (Bob) says:"
-_QUOTE_INTRO = re.compile(r"(^|\n)[^\n]*(writes|wrote|said|says)( in [^\n]*)?:\s*\n", re.I)
+# The end of "In article <id>, bob@x writes:", "In a previous article, bob@x (Bob) says:"
+_QUOTE_INTRO = re.compile(r"\b(writes|wrote|said|says)( in .*)?:$", re.I)
 CHUNK_CHARS = 100_000
 
 
@@ -66,18 +66,41 @@ class TokenizerSettings:
 
 def strip_email(text):
     """Remove an e-mail's header block, quoted replies and signature (as scikit-learn's
-    20 Newsgroups loader does): they name people and servers, not topics."""
+    20 Newsgroups loader does) and its sign-off: they name people and servers, not topics."""
     head, sep, body = text.partition("\n\n")
     if sep and all(_HEADER_LINE.match(line) or line[:1] in " \t" for line in head.split("\n") if line):
         text = body
-    text = _QUOTE_INTRO.sub("\n", text)
-    text = "\n".join(line for line in text.split("\n") if not line.lstrip().startswith((">", "|")))
+    text = "\n".join(line for line in text.split("\n") if not _quoted(line))
     sig = text.rfind("\n-- \n")
     if sig == -1:
         sig = text.rfind("\n--\n")
     if sig != -1 and len(text) - sig < 1000:
         text = text[:sig]
-    return text
+    return _strip_signoff(text)
+
+
+def _quoted(line):
+    """A quoted line, or the line that introduces a quote (only lines ending in ':' go
+    through the regex: one pattern over the whole text cost 2.8 s on 20 Newsgroups)."""
+    line = line.strip()
+    return line.startswith((">", "|")) or (line.endswith(":") and _QUOTE_INTRO.search(line) is not None)
+
+
+def _strip_signoff(text, lines_max=4):
+    """Drop a closing block of short lines ("Thanks,", "Steve", "-andy", "CU Boulder"):
+    more than half of 20 Newsgroups' posts end so, without a "-- " signature line, and
+    their first names made a topic of their own."""
+    lines = text.rstrip().split("\n")
+    dropped = 0
+    while lines and dropped < lines_max:
+        line = lines[-1].strip()
+        if line and (len(line) > 40 or len(line.split()) > 3):
+            break
+        lines.pop()
+        dropped += bool(line)
+    if not any(line.strip() for line in lines):
+        return text             # a post of short lines only: all of it is the message
+    return "\n".join(lines)
 
 
 def _no_final_period(term):

@@ -165,8 +165,16 @@ def test_kmeans_start_finds_the_groups(trained, tmp_path):
     matrix = stored.bow_matrix(remap, str(tmp_path / "bow"))
     labels = [d["label"] for d in iter_documents(stored.engine, stored.id, ("position", "label"))]
     X = _tfidf(matrix.csr(np.arange(len(matrix)), len(dictionary)))
-    assign = spherical_kmeans(X, 4, np.random.RandomState(1), 20)
+    objective, assign = spherical_kmeans(X, 4, np.random.RandomState(1), 20)
     assert nmi(labels, assign.tolist()) > 0.35       # chance: about 0
+    # The objective is the rows' summed cosine to their centres; a random split scores lower.
+
+    def tightness(a):
+        centres = np.vstack([np.asarray(X[a == c].sum(axis=0)) for c in range(4)])
+        centres /= np.linalg.norm(centres, axis=1, keepdims=True)
+        return float(np.asarray(X @ centres.T)[np.arange(X.shape[0]), a].sum())
+    assert np.isclose(objective, tightness(assign))
+    assert tightness(np.random.RandomState(2).randint(4, size=X.shape[0])) < 0.8 * objective
     start = initial_topics(matrix, len(dictionary), 4, seed=1)
     assert start.shape == (4, len(dictionary))
     # Each cluster's counts add up to the corpus's counts: a full-corpus E-step's scale.

@@ -14,10 +14,14 @@ import scipy.sparse as sp
 SAMPLE = 20_000
 
 
-def initial_topics(matrix, num_terms, num_topics, seed, iterations=20, sample=SAMPLE):
+def initial_topics(matrix, num_terms, num_topics, seed, iterations=50, sample=SAMPLE, restarts=4):
     """Topic-word counts (``num_topics`` × ``num_terms``) for gensim's ``LdaState.sstats``:
     the summed counts of each k-means cluster, scaled to the whole corpus; None when
-    there are fewer non-empty documents than topics."""
+    there are fewer non-empty documents than topics.
+
+    Of ``restarts`` clusterings the tightest is kept: on 20 Newsgroups the clusterings of
+    eight seeds ranged from NMI 0.414 to 0.454 with the labels, and their objective ranks
+    them (the best two objectives were the best two NMI)."""
     rng = np.random.RandomState(seed)
     n = len(matrix)
     rows = np.sort(rng.choice(n, sample, replace=False)) if n > sample else np.arange(n)
@@ -25,14 +29,18 @@ def initial_topics(matrix, num_terms, num_topics, seed, iterations=20, sample=SA
     counts = counts[counts.getnnz(axis=1) > 0]
     if counts.shape[0] < num_topics:
         return None
-    assign = spherical_kmeans(_tfidf(counts), num_topics, rng, iterations)
+    X = _tfidf(counts)
+    _, assign = max((spherical_kmeans(X, num_topics, rng, iterations) for _ in range(restarts)),
+                    key=lambda result: result[0])
     members = sp.csr_matrix((np.ones(len(assign)), (assign, np.arange(len(assign)))),
                             shape=(num_topics, len(assign)))
     return (members @ counts).toarray() * (n / len(rows))
 
 
 def spherical_kmeans(X, k, rng, iterations):
-    """Cluster the unit-length rows of ``X`` by cosine similarity. Seeding is greedy
+    """Cluster the unit-length rows of ``X`` by cosine similarity: ``(objective,
+    assignment)``, the objective being the summed similarity of rows to their centres
+    (higher is tighter). Seeding is greedy
     k-means++: of a few candidates drawn for each centre, the one that leaves the rows
     closest. Plain k-means++ favours outliers; on the sample corpus (seed 1) one became a
     topic of stray words (january, february, transition, conclusion…)."""
@@ -59,7 +67,8 @@ def spherical_kmeans(X, k, rng, iterations):
         C = (sp.csr_matrix((np.ones(n), (assign, np.arange(n))), shape=(k, n)) @ X).toarray()
         norms = np.linalg.norm(C, axis=1, keepdims=True)
         C /= np.where(norms > 0, norms, 1.0)
-    return assign
+    sims = np.asarray(X @ C.T)
+    return float(sims[np.arange(n), assign].sum()), assign
 
 
 def _tfidf(counts):

@@ -127,8 +127,8 @@ def bench_lda(run):
     coh = child("coherence", src=run.news, home=home, name="news",
                 systems={s: [r["topics"] for r in runs[s]] for s in systems})
     out = {"conditions": f"{run.news}, K=20, seeds {seeds}; textlatent: its defaults "
-                         "(lemmas, e-mail headers/quotes/signatures removed, phrases, no_below 5, no_above 0.1, "
-                         "keep_n 10,000, k-means start, shuffled passes, LdaMulticore passes=10 with 2 workers); "
+                         "(lemmas, e-mail headers/quotes/signatures/sign-offs removed, phrases, SMART stop list, "
+                         "no_below 5, no_above 0.07, keep_n 10,000, k-means start, shuffled passes, LdaMulticore passes=10 with 2 workers); "
                          "notebook: simple_preprocess + stop words, filter_extremes(5, 0.5), "
                          "LdaMulticore(passes=10, workers=2); tomotopy: LDAModel on textlatent's tokens "
                          "(the same vocabulary filters), "

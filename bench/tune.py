@@ -37,6 +37,11 @@ CANDIDATES = {
     # after the lemma fix and with greedy k-means++ seeding.
     "defaults, random start": {"init": "random"},
     "alpha auto (LdaModel, one process)": {"alpha": "auto"},
+    # Then the SMART stop list, sign-offs stripped at ingest, four k-means restarts; and
+    # no_above chosen again (auto: 1.4/K, at least 0.07).
+    "no_above 0.1, SMART stop list": {"no_above": 0.1},
+    "no_above 0.05, SMART stop list": {"no_above": 0.05},
+    "defaults, no stop list": {"stoplist": "none"},
 }
 
 

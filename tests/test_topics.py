@@ -29,6 +29,7 @@ def test_trained_model_has_its_views_and_figures(trained):
         assert m[key] is not None
     assert len(m["coherence_c_npmi_per_topic"]) == 4
     assert model["params"]["num_topics"] == 4 and model["seed"] == 3
+    assert model["params"]["no_above"] == pytest.approx(1.4 / 4)    # auto, as used
     assert set(model["versions"]) >= {"gensim", "spacy", "numpy", "textlatent"}
     assert len(model["fingerprint"]) == 64
 

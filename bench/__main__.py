@@ -6,6 +6,7 @@ import json
 import os
 import shutil
 import time
+from urllib.parse import quote
 
 from .common import GUTENBERG, NEWS, RESULTS, ROOT, WORK, child, median, percentile, save
 from .http import Server, latencies, throughput, wrk
@@ -185,7 +186,8 @@ def bench_similar(run):
     out = {"news": lib}
     server = Server(home, worker=False)
     try:
-        paths = [f"/api/v1/corpora/news/similar?word={w}&topn=10" for w in lib["words"]] * 5
+        # Words are URL-encoded: the vocabulary holds terms such as "n+" and "c++".
+        paths = [f"/api/v1/corpora/news/similar?word={quote(w)}&topn=10" for w in lib["words"]] * 5
         latencies(server, paths[:50])                   # warm-up
         lat = latencies(server, paths)
         out["news"]["http_p50_ms"] = round(1000 * percentile(lat, 50), 3)

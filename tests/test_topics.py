@@ -123,6 +123,9 @@ def test_the_stop_list_leaves_the_lda_vocabulary_not_the_corpus(trained):
     p["no_above"] = no_above(p)
     unfiltered, _ = lda_vocabulary(stored, p)
     assert len(set(unfiltered.token2id) & SMART_EN) >= 20
+    # A model trained before the stop list existed records no stoplist: it had none.
+    older = {k: v for k, v in p.items() if k != "stoplist"}
+    assert lda_vocabulary(stored, older)[0].token2id == unfiltered.token2id
     # auto means the SMART list for English only; smart asks for it whatever the language.
     assert stoplist("auto", "en") is SMART_EN and stoplist("smart", "de") is SMART_EN
     assert not stoplist("auto", "de") and not stoplist("none", "en")

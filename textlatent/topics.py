@@ -68,8 +68,9 @@ def no_above(p):
 
 def lda_vocabulary(stored, p):
     """The dictionary and remap (see ``StoredCorpus.dictionary``) of validated LDA
-    parameters ``p`` with ``no_above`` resolved."""
-    exclude = stoplists.stoplist(p["stoplist"], stored.corpus["settings"].get("language"))
+    parameters ``p`` with ``no_above`` resolved (a model's stored parameters; those of
+    models older than the stop list have none)."""
+    exclude = stoplists.stoplist(p.get("stoplist", "none"), stored.corpus["settings"].get("language"))
     return stored.dictionary(p["no_below"], p["no_above"], p["keep_n"], exclude)
 
 

@@ -3,9 +3,9 @@
 spaCy's English list (326 words) is made for reading text. In topics, the words it keeps
 that run through every kind of document ("sorry", "thanks", "yes", "maybe", "believe",
 "help", "new") gather into topics of their own or crowd out the words that say what a
-topic is about. The SMART system's English list (Salton, Cornell; the 523 words MALLET
-drops for topic models by default) takes them out. The stored tokens keep these words,
-so Word2Vec and search still see them.
+topic is about. The SMART system's English list (Salton, Cornell; the 523 words that
+MALLET's --remove-stopwords drops before topic modelling) takes them out. The stored
+tokens keep these words, so Word2Vec and search still see them.
 """
 
 SMART_EN = frozenset("""

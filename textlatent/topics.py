@@ -55,7 +55,7 @@ LDA_PARAMS = [
     Param("keep_n", "int", 10_000, 1, 10**8, help="keep at most this many terms, most frequent first"),
     Param("stoplist", "choice", "auto", choices=stoplists.CHOICES,
           help="stop words dropped from the LDA vocabulary (the corpus keeps them): smart, the "
-               "523-word SMART list MALLET uses for topics; auto: smart for English corpora"),
+               "523-word SMART list (MALLET's --remove-stopwords); auto: smart for English corpora"),
 ]
 
 TOPN_MAX = 1000

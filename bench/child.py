@@ -124,9 +124,8 @@ def _textlatent_docs(home, name, **params):
     """textlatent's stored tokens, filtered like its LDA defaults (or the ``params`` given)."""
     from textlatent import store
     from textlatent.corpus import StoredCorpus, TextStream
-    from textlatent.topics import lda_vocabulary, no_above, validate_lda
+    from textlatent.topics import lda_vocabulary, validate_lda
     p = validate_lda({"num_topics": 20, **params})
-    p["no_above"] = no_above(p)
     stored = StoredCorpus(config(home), name)
     _, remap = lda_vocabulary(stored, p)
     docs = list(TextStream(stored, remap))

@@ -10,8 +10,8 @@ from textlatent.corpus import StoredCorpus
 from textlatent.errors import CorpusNotFound, EmptyCorpus, InvalidInput, ModelNotFound
 from textlatent.ingest import ingest
 from textlatent.stoplists import SMART_EN, stoplist
-from textlatent.topics import (infer, lda_vocabulary, model_arrays, no_above, topic_documents, topics,
-                               train_lda, validate_lda)
+from textlatent.topics import (infer, lda_vocabulary, model_arrays, topic_documents, topics, train_lda,
+                               validate_lda)
 
 from .conftest import SAMPLE
 
@@ -120,7 +120,6 @@ def test_the_stop_list_leaves_the_lda_vocabulary_not_the_corpus(trained):
     vocab = set(model_arrays(config, model)["vocab"])
     assert not vocab & SMART_EN
     p = validate_lda({"num_topics": 4, "stoplist": "none"})
-    p["no_above"] = no_above(p)
     unfiltered, _ = lda_vocabulary(stored, p)
     assert len(set(unfiltered.token2id) & SMART_EN) >= 20
     # A model trained before the stop list existed records no stoplist: it had none.

@@ -68,10 +68,10 @@ def no_above(p):
 
 def lda_vocabulary(stored, p):
     """The dictionary and remap (see ``StoredCorpus.dictionary``) of validated LDA
-    parameters ``p`` with ``no_above`` resolved (a model's stored parameters; those of
-    models older than the stop list have none)."""
+    parameters ``p`` or of a model's stored ones (models older than the stop list have
+    no ``stoplist``: they had none)."""
     exclude = stoplists.stoplist(p.get("stoplist", "none"), stored.corpus["settings"].get("language"))
-    return stored.dictionary(p["no_below"], p["no_above"], p["keep_n"], exclude)
+    return stored.dictionary(p["no_below"], no_above(p), p["keep_n"], exclude)
 
 
 def validate_lda(params, num_docs=None):

@@ -164,19 +164,22 @@ class Tokenizer:
             self.lemma_table = _lemma_table(settings.language)
         self._cache = {}
 
-    def _term(self, tok):
-        """The term a blank-pipeline token becomes, or None when it is dropped."""
-        s = self.settings
+    def _surface(self, tok):
+        """The token's lower-case text without a final period, or None when it is dropped
+        whatever its lemma: punctuation, numbers, URLs, e-mail addresses, out of length."""
         if tok.is_punct or tok.like_num or tok.like_url or tok.like_email or tok.is_space:
             return None
-        lower = _no_final_period(tok.text.lower())
-        if not (s.min_length <= len(lower) <= s.max_length):
-            return None
-        if lower in self.stops or not any(c.isalpha() for c in lower):
+        text = _no_final_period(tok.text.lower())
+        return text if self.settings.min_length <= len(text) <= self.settings.max_length else None
+
+    def _term(self, tok):
+        """The term a blank-pipeline token becomes, or None when it is dropped."""
+        lower = self._surface(tok)
+        if lower is None or lower in self.stops or not any(c.isalpha() for c in lower):
             return None
         if self.lemma_table is not None:
             lower = self.lemma_table.get(lower, lower).lower()
-            if lower in self.stops or len(lower) < s.min_length:
+            if lower in self.stops or len(lower) < self.settings.min_length:
                 return None
         return lower.replace(" ", "_")
 
@@ -184,10 +187,8 @@ class Tokenizer:
         s = self.settings
         if s.pos and tok.pos_ not in s.pos:
             return None
-        text = _no_final_period(tok.text.lower())
-        if not (s.min_length <= len(text) <= s.max_length):
-            return None
-        if tok.is_punct or tok.like_num or tok.like_url or tok.like_email or tok.is_space:
+        text = self._surface(tok)
+        if text is None:
             return None
         term = _no_final_period(tok.lemma_.lower()) if s.lemmas else text
         if term in self.stops or text in self.stops or not any(c.isalpha() for c in term):

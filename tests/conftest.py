@@ -21,7 +21,27 @@ from textlatent import store
 from textlatent.settings import load_settings
 
 ROOT = Path(__file__).resolve().parents[1]
-SHARED = Path(os.environ.get("TEXTLATENT_SHARED_CORPORA", ROOT.parent / "shared" / "corpora"))
+
+
+def _shared_corpora():
+    """``TEXTLATENT_SHARED_CORPORA``, else ../shared/corpora beside this checkout, else beside
+    the checkout it was cloned from (a clone in a temporary folder has nothing beside it)."""
+    if os.environ.get("TEXTLATENT_SHARED_CORPORA"):
+        return Path(os.environ["TEXTLATENT_SHARED_CORPORA"])
+    here = ROOT.parent / "shared" / "corpora"
+    try:
+        origin = subprocess.run(["git", "-C", str(ROOT), "config", "--get", "remote.origin.url"],
+                                capture_output=True, text=True, timeout=10).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        origin = ""
+    if not here.exists() and origin and os.path.isdir(origin):
+        beside_origin = Path(origin).resolve().parent / "shared" / "corpora"
+        if beside_origin.exists():
+            return beside_origin
+    return here
+
+
+SHARED = _shared_corpora()
 SAMPLE = ROOT / "corpora" / "sample"
 
 

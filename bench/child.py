@@ -29,7 +29,8 @@ def rss_mb():
 
 def config(home, **kw):
     from textlatent.settings import load_settings
-    return load_settings(home=home, workers=2, **kw)
+    from textlatent.store import Store
+    return Store(load_settings(home=home, workers=2, **kw))
 
 
 def read_jsonl(path, limit=None):
@@ -45,8 +46,7 @@ def read_jsonl(path, limit=None):
 # -- 1. ingest -----------------------------------------------------------------------------
 
 def ingest_textlatent(src, home, name="news", label_field="label"):
-    from textlatent.ingest import ingest
-    from textlatent.sources import ReadOptions
+    from textlatent.ingest import ReadOptions, ingest
     t = time.perf_counter()
     s = ingest(config(home), name, [src], ReadOptions(label_field=label_field))
     return {"seconds": time.perf_counter() - t, "documents": s.documents, "tokens": s.tokens,
@@ -81,8 +81,9 @@ def raw_words(src):
 # -- 2. LDA ----------------------------------------------------------------------------------
 
 def lda_textlatent(home, name, seed, params=None):
-    from textlatent import registry
-    from textlatent.topics import topics_of, train_lda
+    from textlatent.explore.topics import topics_of
+    from textlatent.models import train_lda
+    from textlatent.store import registry
     c = config(home)
     p = {"num_topics": 20, "seed": seed, **(params or {})}
     model_id = train_lda(c, name, p)
@@ -104,7 +105,7 @@ def lda_notebook(src, seed):
     """simple_preprocess, stop words, Dictionary.filter_extremes, LdaMulticore(passes=10)."""
     from gensim.corpora import Dictionary
     from gensim.models import LdaMulticore
-    from textlatent.topics import nmi
+    from textlatent.models.quality import nmi
     rows, docs = _notebook_tokens(src)
     dictionary = Dictionary(docs)
     dictionary.filter_extremes(no_below=5, no_above=0.5)
@@ -122,22 +123,22 @@ def lda_notebook(src, seed):
 
 def _textlatent_docs(home, name, **params):
     """textlatent's stored tokens, filtered like its LDA defaults (or the ``params`` given)."""
-    from textlatent import store
     from textlatent.corpus import StoredCorpus, TextStream
-    from textlatent.topics import lda_vocabulary, validate_lda
+    from textlatent.models.lda import lda_vocabulary, validate_lda
+    from textlatent.store import queries as db
     p = validate_lda({"num_topics": 20, **params})
     stored = StoredCorpus(config(home), name)
     _, remap = lda_vocabulary(stored, p)
     docs = list(TextStream(stored, remap))
-    labels = [d["label"] for d in store.iter_documents(stored.engine, stored.id, ("position", "label"))]
-    keys = [d["doc_key"] for d in store.iter_documents(stored.engine, stored.id, ("position", "doc_key"))]
+    labels = [d["label"] for d in db.iter_documents(stored.store, stored.id, ("position", "label"))]
+    keys = [d["doc_key"] for d in db.iter_documents(stored.store, stored.id, ("position", "doc_key"))]
     return docs, labels, keys
 
 
 def lda_tomotopy(home, name, seed, iterations=200):
     """tomotopy's collapsed Gibbs LDA on textlatent's tokens (2 workers)."""
     import tomotopy as tp
-    from textlatent.topics import nmi
+    from textlatent.models.quality import nmi
     docs, labels, _ = _textlatent_docs(home, name)
     model = tp.LDAModel(k=20, seed=seed)
     kept = []
@@ -186,13 +187,13 @@ W2V = {"vector_size": 100, "window": 5, "min_count": 5, "epochs": 5, "sg": 0, "n
 
 
 def _evaluate(kv):
-    from textlatent.embeddings import evaluate
+    from textlatent.models.word2vec import evaluate
     return evaluate(kv)
 
 
 def w2v_textlatent(home, name, params=None):
-    from textlatent import registry
-    from textlatent.embeddings import train_word2vec
+    from textlatent.models import train_word2vec
+    from textlatent.store import registry
     c = config(home)
     model_id = train_word2vec(c, name, {**W2V, **(params or {})})
     m = registry.get_model(c, model_id)[1]["metrics"]
@@ -206,7 +207,7 @@ def token_file(home, name, path):
     """textlatent's stored token stream as the file its Word2Vec training reads."""
     import shutil
     from textlatent.corpus import StoredCorpus
-    from textlatent.embeddings import _write_corpus_file
+    from textlatent.models.word2vec import _write_corpus_file
     written, n = _write_corpus_file(StoredCorpus(config(home), name), os.path.dirname(path))
     shutil.move(written, path)
     return {"words": n}
@@ -243,8 +244,8 @@ def _timed(fn):
 
 def similar_library(home, name, model_id, n=2000, topn=10):
     from gensim.models import KeyedVectors
-    from textlatent import registry
-    from textlatent.embeddings import load_vectors, similar
+    from textlatent.explore.words import load_vectors, similar
+    from textlatent.store import registry
     c = config(home)
     _, model = registry.get_model(c, model_id)
     vecs = load_vectors(c, model)
@@ -271,8 +272,8 @@ def similar_library(home, name, model_id, n=2000, topn=10):
 # -- 5. topic page ---------------------------------------------------------------------------
 
 def topic_page(home, model_id, n=200):
-    from textlatent import registry
-    from textlatent.topics import model_arrays
+    from textlatent.explore.topics import model_arrays
+    from textlatent.store import registry
     from web import create_app
     c = config(home)
     client = create_app(c).test_client()
@@ -285,7 +286,7 @@ def topic_page(home, model_id, n=200):
     # (cheaper than pyLDAvis.gensim_models.prepare, which also re-infers every document).
     import pyLDAvis
     from textlatent.corpus import StoredCorpus, to_bow
-    from textlatent.topics import lda_vocabulary
+    from textlatent.models.lda import lda_vocabulary
     corpus, m = registry.get_model(c, model_id)
     a = model_arrays(c, m)
     stored = StoredCorpus(c, corpus["name"])
@@ -311,9 +312,8 @@ def topic_page(home, model_id, n=200):
 # -- 7. memory -------------------------------------------------------------------------------
 
 def memory(src, home, copies, passes=2):
-    from textlatent.ingest import ingest
-    from textlatent.sources import ReadOptions
-    from textlatent.topics import train_lda
+    from textlatent.ingest import ReadOptions, ingest
+    from textlatent.models import train_lda
     path = os.path.join(home, f"news-x{copies}.jsonl")
     os.makedirs(home, exist_ok=True)
     with open(src, encoding="utf-8") as fh, open(path, "w", encoding="utf-8") as out:

@@ -8,6 +8,7 @@ session and only read by the tests that use them.
 import itertools
 import json
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -17,8 +18,9 @@ from pathlib import Path
 
 import pytest
 
-from textlatent import store
+from textlatent import jobs
 from textlatent.settings import load_settings
+from textlatent.store import Store, dispose_engines
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -62,7 +64,7 @@ def _isolated_env(monkeypatch, tmp_path):
 
 @pytest.fixture
 def config(tmp_path):
-    return load_settings(home=str(tmp_path / "home"), workers=2)
+    return Store(load_settings(home=str(tmp_path / "home"), workers=2))
 
 
 @pytest.fixture
@@ -91,13 +93,11 @@ def write_news(path, per_group=300, groups=NEWS_GROUPS):
 @pytest.fixture(scope="session")
 def trained(tmp_path_factory):
     """A 20 Newsgroups subset (4 groups x 300 posts) with an LDA and a Word2Vec model."""
-    from textlatent.embeddings import train_word2vec
-    from textlatent.ingest import ingest
-    from textlatent.sources import ReadOptions
-    from textlatent.topics import train_lda
+    from textlatent.ingest import ReadOptions, ingest
+    from textlatent.models import train_lda, train_word2vec
 
     tmp = tmp_path_factory.mktemp("trained")
-    config = load_settings(home=str(tmp / "home"), workers=2)
+    config = Store(load_settings(home=str(tmp / "home"), workers=2))
     path = write_news(tmp / "news.jsonl", per_group=300)
     summary = ingest(config, "news", [str(path)], ReadOptions(label_field="label"))
     lda = train_lda(config, "news", {"num_topics": 4, "passes": 10, "workers": 1, "seed": 3})
@@ -144,11 +144,82 @@ def server(tmp_path):
     log.close()
 
 
+@pytest.fixture(scope="session")
+def artifacts(tmp_path_factory):
+    """Where tests keep what a person may want to look at (screenshots):
+    $TEXTLATENT_TEST_ARTIFACTS, or a folder of the session's temporary directory."""
+    path = Path(os.environ.get("TEXTLATENT_TEST_ARTIFACTS") or tmp_path_factory.mktemp("artifacts"))
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
 def take(iterable, n):
     return list(itertools.islice(iterable, n))
+
+
+class Worker:
+    """A `textlatent worker` process of the test's own, stopped at the end."""
+
+    def __init__(self, config):
+        env = dict(os.environ, TEXTLATENT_HOME=config.home, TEXTLATENT_DATABASE_URL=config.database_url,
+                   TEXTLATENT_WORKERS=str(config.workers), TEXTLATENT_JOB_TIMEOUT=str(config.job_timeout))
+        env.pop("TEXTLATENT_QUEUE_URL", None)
+        if config.queue_url:
+            env["TEXTLATENT_QUEUE_URL"] = config.queue_url
+        os.makedirs(config.home, exist_ok=True)
+        self.log = open(os.path.join(config.home, "worker.log"), "ab")
+        self.proc = subprocess.Popen([sys.executable, "-m", "textlatent.cli", "worker"], env=env,
+                                     stdout=self.log, stderr=subprocess.STDOUT, start_new_session=True)
+
+    def kill(self):
+        """SIGKILL the worker and everything it started (its training processes)."""
+        try:
+            os.killpg(self.proc.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+        self.proc.wait(timeout=10)
+
+    def stop(self):
+        if self.proc.poll() is None:
+            self.kill()
+        self.log.close()
+
+
+@pytest.fixture
+def worker_factory():
+    started = []
+
+    def start(config):
+        w = Worker(config)
+        started.append(w)
+        return w
+    yield start
+    for w in started:
+        w.stop()
+
+
+def wait_for(config, job_id, states=jobs.ENDED, timeout=180, until=None):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        job = jobs.get(config, job_id)
+        if job["status"] in states and (until is None or until(job)):
+            return job
+        time.sleep(0.2)
+    raise AssertionError(f"job {job_id} still {job['status']} ({job['message']}) after {timeout} s")
+
+
+def upload_news(config, tmp_path, per_group=100, name="news"):
+    path = write_news(tmp_path / "news.jsonl", per_group=per_group)
+    with open(path, "rb") as fh:
+        return jobs.submit_upload(config, name, [("news.jsonl", fh)], {"label_field": "label"})
+
+
+def model_dirs(config):
+    return sorted(os.listdir(config.models_dir)) if os.path.isdir(config.models_dir) else []
+
 
 
 @pytest.fixture(scope="session", autouse=True)
 def _dispose_engines():
     yield
-    store.dispose_engines()
+    dispose_engines()

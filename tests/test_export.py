@@ -6,10 +6,10 @@ import json
 import numpy as np
 import pytest
 
-from textlatent import registry
 from textlatent.errors import InvalidInput
+from textlatent.explore.topics import model_arrays
 from textlatent.export import export, safe_cell
-from textlatent.topics import model_arrays
+from textlatent.store import registry
 
 
 @pytest.fixture

@@ -14,37 +14,40 @@ import numpy as np
 import pytest
 from sqlalchemy import text
 
-from textlatent import jobs, registry, store, uploads
-from textlatent.ingest import ingest
-from textlatent.sources import ReadOptions
-from textlatent.topics import topics_of, train_lda
+from textlatent import jobs
+from textlatent.explore.topics import topics_of
+from textlatent.ingest import ReadOptions, ingest
+from textlatent.models import train_lda
+from textlatent.store import queries as db
+from textlatent.store import registry
 
-from .conftest import write_news
-from .test_jobs import Worker, model_dirs, wait_for, worker_factory  # noqa: F401 (fixture)
+from .conftest import model_dirs, wait_for, write_news
+
+pytestmark = pytest.mark.slow     # every test here starts processes
 
 
 def integrity_ok(config):
-    with store.get_engine(config.database_url).connect() as conn:
+    with config.engine.connect() as conn:
         return conn.execute(text("PRAGMA integrity_check")).scalar() == "ok"
 
 
 def corpus_row(config, name):
-    with store.read(store.get_engine(config.database_url)) as conn:
-        return store.find_corpus(conn, name)
+    with config.read() as conn:
+        return db.find_corpus(conn, name)
 
 
 def test_kill_9_mid_ingest_leaves_no_partial_corpus(config, tmp_path, worker_factory):
     path = write_news(tmp_path / "news.jsonl", per_group=600, groups=(
         "rec.sport.hockey", "sci.space", "comp.graphics", "talk.politics.guns", "sci.med", "rec.autos"))
     with open(path, "rb") as fh:
-        job = uploads.stage(config, "news", [("news.jsonl", fh)], {"label_field": "label"})
+        job = jobs.submit_upload(config, "news", [("news.jsonl", fh)], {"label_field": "label"})
     w = worker_factory(config)
     wait_for(config, job["id"], ("running",), until=lambda j: j["done"] > 0, timeout=60)
     w.kill()
     failed = jobs.get(config, job["id"])
     assert failed["status"] == "failed" and "stopped while running" in failed["error"]
     assert corpus_row(config, "news") is None                 # nothing of it stored
-    with store.read(store.get_engine(config.database_url)) as conn:
+    with config.read() as conn:
         assert conn.execute(text("SELECT count(*) FROM tl_documents")).scalar() == 0
         assert conn.execute(text("SELECT count(*) FROM tl_terms")).scalar() == 0
     assert integrity_ok(config)
@@ -65,8 +68,7 @@ def news_with_model(config, tmp_path):
 def limited_worker(config, headroom):
     """A worker whose files may not grow past the database's size plus ``headroom``
     (``prlimit --fsize``): the database still takes small writes, big files fail."""
-    engine = store.get_engine(config.database_url)
-    with engine.connect() as conn:
+    with config.engine.connect() as conn:
         conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
     limit = os.path.getsize(os.path.join(config.home, "textlatent.db")) + headroom
     env = dict(os.environ, TEXTLATENT_HOME=config.home)
@@ -101,7 +103,7 @@ def test_disk_full_during_ingest_keeps_the_corpus_as_it_was(config, tmp_path, ne
     before = corpus_row(config, "news")
     more = write_news(tmp_path / "more.jsonl", per_group=300, groups=("sci.med", "rec.autos"))
     with open(more, "rb") as fh:
-        job = uploads.stage(config, "news", [("more.jsonl", fh)], {"label_field": "label"})
+        job = jobs.submit_upload(config, "news", [("more.jsonl", fh)], {"label_field": "label"})
     job = run_with_limited_worker(config, job, 256 * 1024)
     assert job["status"] == "failed" and "no space" in job["error"], job["error"]
     after = corpus_row(config, "news")

@@ -11,11 +11,15 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from textlatent import sources, store
 from textlatent.errors import TextlatentError
-from textlatent.ingest import ingest
-from textlatent.sources import ReadOptions, iter_sources
-from textlatent.tokenize import Tokenizer, TokenizerSettings
+from textlatent.explore.topics import topics_of
+from textlatent.explore.words import load_vectors
+from textlatent.ingest import ReadOptions, ingest, sources
+from textlatent.ingest.sources import iter_sources
+from textlatent.ingest.tokenize import Tokenizer, TokenizerSettings
+from textlatent.store import Store
+from textlatent.store import queries as db
+from textlatent.store import registry
 from web import create_app
 
 
@@ -94,6 +98,7 @@ def test_odd_json_values(tmp_path, line, needle):
             _records(path)
 
 
+@pytest.mark.slow
 def test_a_single_five_megabyte_line_is_ingested(config, tmp_path):
     words = open(os.path.join(os.path.dirname(__file__), "..", "corpora", "sample", "inaugural",
                               "1789-Washington.txt"), encoding="utf-8").read().split()
@@ -136,18 +141,24 @@ def test_arbitrary_text_tokenizes_to_strings(tokenizer, text):
 def test_arbitrary_documents_ingest_or_fail_cleanly(tmp_path_factory, texts):
     from textlatent.settings import load_settings
     tmp = tmp_path_factory.mktemp("h")
-    config = load_settings(home=str(tmp / "home"), workers=1)
+    config = Store(load_settings(home=str(tmp / "home"), workers=1))
     path = tmp / "docs.jsonl"
     path.write_text("".join(json.dumps({"text": t}) + "\n" for t in texts), encoding="utf-8")
     try:
         s = ingest(config, "h", [str(path)], workers=1)
         assert s.added + s.duplicates + s.empty == len(texts)
     except TextlatentError:
-        with store.read(store.get_engine(config.database_url)) as conn:
-            assert store.find_corpus(conn, "h") is None      # nothing half-written
+        with config.read() as conn:
+            assert db.find_corpus(conn, "h") is None      # nothing half-written
 
 
 # -- degenerate corpora --------------------------------------------------------------------------
+
+def _model_ids(config):
+    with config.read() as conn:
+        corpus = db.find_corpus(conn, "d")
+        return sorted(m["id"] for m in db.list_models(conn, corpus["id"])) if corpus else []
+
 
 @pytest.mark.parametrize("texts", [
     ["the of and a to in is it"] * 3,                         # only stop words
@@ -155,8 +166,7 @@ def test_arbitrary_documents_ingest_or_fail_cleanly(tmp_path_factory, texts):
     ["hockey hockey"] * 8,                                    # a one-word vocabulary
 ])
 def test_degenerate_corpora_fail_clearly_or_train_and_pages_render(config, tmp_path, texts):
-    from textlatent.embeddings import train_word2vec
-    from textlatent.topics import train_lda
+    from textlatent.models import train_lda, train_word2vec
     path = tmp_path / "d.jsonl"
     path.write_text("".join(json.dumps({"id": str(i), "text": t + f" {'x' * 0}"}) + "\n"
                             for i, t in enumerate(texts)))
@@ -167,10 +177,21 @@ def test_degenerate_corpora_fail_clearly_or_train_and_pages_render(config, tmp_p
         return
     for train, params in ((train_lda, {"num_topics": 1, "no_below": 1}), (train_lda, {}),
                           (train_word2vec, {"min_count": 1}), (train_word2vec, {})):
+        before = _model_ids(config)
         try:
-            train(config, "d", params)
+            model_id = train(config, "d", params)
         except TextlatentError as e:
-            assert e.status < 500 and e.message
+            # Refused with a reason, and nothing half-stored.
+            assert 400 <= e.status < 500 and e.message
+            assert _model_ids(config) == before
+            continue
+        # Trained: the model is recorded and its views read back.
+        assert _model_ids(config) == before + [model_id]
+        _, model = registry.get_model(config, model_id)
+        if model["kind"] == "lda":
+            assert len(topics_of(config, model, 3)) == model["params"]["num_topics"]
+        else:
+            assert len(load_vectors(config, model).words) == model["metrics"]["vocabulary"] > 0
     client = create_app(config).test_client()
     assert client.get("/corpora/d").status_code == 200
     assert client.get("/corpora/d/words").status_code == 200
@@ -190,7 +211,7 @@ def test_hostile_titles_labels_and_terms_are_escaped(config, tmp_path):
     path = tmp_path / "evil.jsonl"
     path.write_text("".join(json.dumps(r) + "\n" for r in rows))
     ingest(config, "evil<script>", [str(path)], ReadOptions(title_field="title", label_field="label"))
-    from textlatent.topics import train_lda
+    from textlatent.models import train_lda
     model_id = train_lda(config, "evil<script>", {"num_topics": 2, "no_below": 1, "no_above": 1.0, "passes": 2})
     client = create_app(config).test_client()
     for url in ("/", "/corpora/evil%3Cscript%3E", f"/models/{model_id}/topics",
@@ -210,7 +231,7 @@ def test_csv_export_neutralises_formulas_from_the_corpus(config, tmp_path):
     path = tmp_path / "f.jsonl"
     path.write_text("".join(json.dumps(r) + "\n" for r in rows))
     ingest(config, "f", [str(path)], ReadOptions(title_field="title", label_field="label"))
-    from textlatent.topics import train_lda
+    from textlatent.models import train_lda
     model_id = train_lda(config, "f", {"num_topics": 2, "no_below": 1, "no_above": 1.0, "passes": 2})
     body = create_app(config).test_client().get(f"/api/v1/models/{model_id}/doc-topics?format=csv").data.decode()
     import csv

@@ -6,24 +6,24 @@ import numpy as np
 import pytest
 from sqlalchemy import func, select
 
-from textlatent import store
 from textlatent.errors import EmptyCorpus, IngestError, InvalidInput
-from textlatent.ingest import delete_corpus, ingest
-from textlatent.sources import ReadOptions
+from textlatent.ingest import ReadOptions, delete_corpus, ingest
+from textlatent.store import queries as db
+from textlatent.store import schema
 
 from .conftest import SAMPLE
 
 
 def counts(config, name):
-    engine = store.get_engine(config.database_url)
-    with store.read(engine) as conn:
-        c = store.find_corpus(conn, name)
+    engine = config
+    with engine.read() as conn:
+        c = db.find_corpus(conn, name)
         if c is None:
             return None
-        terms, df, cf = store.load_terms(conn, c["id"])
-        n_docs = conn.execute(select(func.count()).select_from(store.documents)
-                              .where(store.documents.c.corpus_id == c["id"])).scalar()
-        blobs = [b for _, b in store.iter_token_blobs(engine, c["id"])]
+        terms, df, cf = db.load_terms(conn, c["id"])
+        n_docs = conn.execute(select(func.count()).select_from(schema.documents)
+                              .where(schema.documents.c.corpus_id == c["id"])).scalar()
+        blobs = [b for _, b in db.iter_token_blobs(engine, c["id"])]
     return {"corpus": c, "terms": terms, "df": df, "cf": cf, "n_docs": n_docs, "blobs": blobs}
 
 
@@ -55,7 +55,7 @@ def test_ingest_twice_adds_nothing_and_new_files_only_add_themselves(config, tmp
     assert c["n_docs"] == 124 and len(c["terms"]) == more.vocabulary > first.vocabulary
     ids = np.concatenate([np.frombuffer(b, dtype="<u4") for b in c["blobs"]])
     assert np.bincount(ids, minlength=len(c["terms"])).tolist() == c["cf"]
-    positions = [p for p, _ in store.iter_token_blobs(store.get_engine(config.database_url), c["corpus"]["id"])]
+    positions = [p for p, _ in db.iter_token_blobs(config, c["corpus"]["id"])]
     assert positions == list(range(124))
 
 
@@ -88,7 +88,7 @@ def test_empty_and_stopword_only_texts_are_skipped(config, tmp_path):
 
 
 def test_corpus_keeps_its_tokenizer_settings(config, tmp_path):
-    from textlatent.tokenize import TokenizerSettings
+    from textlatent.ingest import TokenizerSettings
     ingest(config, "s", [str(SAMPLE / "inaugural")], settings=TokenizerSettings(phrases=False))
     s = ingest(config, "s", [str(SAMPLE / "state_of_the_union")], settings=TokenizerSettings(phrases=True))
     assert s.phrases == 0

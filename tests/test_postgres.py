@@ -6,13 +6,16 @@ import uuid
 import pytest
 from sqlalchemy import create_engine, text
 
-from textlatent import registry, store
-from textlatent.embeddings import similar, train_word2vec
 from textlatent.errors import IngestError
+from textlatent.explore.inference import infer
+from textlatent.explore.topics import corpus_topics
+from textlatent.explore.words import similar
 from textlatent.export import export
 from textlatent.ingest import delete_corpus, ingest
+from textlatent.models import train_lda, train_word2vec
 from textlatent.settings import load_settings
-from textlatent.topics import infer, topics, train_lda
+from textlatent.store import Store, dispose_engines, registry, schema
+from textlatent.store import queries as db
 
 from .conftest import SAMPLE
 
@@ -31,17 +34,18 @@ def pg_config(tmp_path):
         conn.execute(text(f"CREATE SCHEMA {schema}"))
     sep = "&" if "?" in URL else "?"
     url = f"{URL}{sep}options=-csearch_path%3D{schema}"
-    yield load_settings(home=str(tmp_path / "home"), database_url=url, workers=2)
-    store.dispose_engines()
+    yield Store(load_settings(home=str(tmp_path / "home"), database_url=url, workers=2))
+    dispose_engines()
     with admin.begin() as conn:
         conn.execute(text(f"DROP SCHEMA {schema} CASCADE"))
     admin.dispose()
 
 
+@pytest.mark.slow
 def test_full_path_on_postgresql(pg_config, tmp_path):
-    engine = store.get_engine(pg_config.database_url)
+    engine = pg_config.engine
     assert engine.dialect.name == "postgresql"
-    assert store.schema_version(engine) == store.SCHEMA_VERSION
+    assert schema.schema_version(engine) == schema.SCHEMA_VERSION
     s = ingest(pg_config, "inaug", [str(SAMPLE / "inaugural")])
     assert s.added == 59
     assert ingest(pg_config, "inaug", [str(SAMPLE / "inaugural")]).added == 0
@@ -49,7 +53,7 @@ def test_full_path_on_postgresql(pg_config, tmp_path):
     assert more.added == 65 and more.documents == 124
 
     lda = train_lda(pg_config, "inaug", {"num_topics": 3, "passes": 2, "workers": 1})
-    _, rows = topics(pg_config, "inaug")
+    rows = corpus_topics(pg_config, "inaug")["topics"]
     assert len(rows) == 3
     assert len(infer(pg_config, "inaug", "tariffs, banks and railroads of the territories")["topics"]) == 3
     train_word2vec(pg_config, "inaug", {"epochs": 2, "min_count": 2, "workers": 1})
@@ -62,16 +66,16 @@ def test_full_path_on_postgresql(pg_config, tmp_path):
 
 def test_failed_ingest_is_atomic_on_postgresql(pg_config, tmp_path):
     ingest(pg_config, "inaug", [str(SAMPLE / "inaugural")])
-    engine = store.get_engine(pg_config.database_url)
-    with store.read(engine) as conn:
-        before = store.load_terms(conn, store.get_corpus(conn, "inaug")["id"])
+    engine = pg_config
+    with engine.read() as conn:
+        before = db.load_terms(conn, db.get_corpus(conn, "inaug")["id"])
     bad = tmp_path / "bad.jsonl"
     bad.write_text('{"text": "good line about tariffs"}\n{oops\n')
     with pytest.raises(IngestError, match="line 2"):
         ingest(pg_config, "inaug", [str(SAMPLE / "state_of_the_union"), str(bad)])
-    with store.read(engine) as conn:
-        c = store.get_corpus(conn, "inaug")
-        assert store.load_terms(conn, c["id"]) == before and c["n_docs"] == 59
+    with engine.read() as conn:
+        c = db.get_corpus(conn, "inaug")
+        assert db.load_terms(conn, c["id"]) == before and c["n_docs"] == 59
     delete_corpus(pg_config, "inaug")
-    with store.read(engine) as conn:
-        assert store.list_corpora(conn) == []
+    with engine.read() as conn:
+        assert db.list_corpora(conn) == []

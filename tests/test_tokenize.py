@@ -5,7 +5,7 @@ import json
 import pytest
 
 from textlatent.errors import InvalidInput
-from textlatent.tokenize import Tokenizer, TokenizerSettings, preclean, strip_email, tokenize_stream
+from textlatent.ingest.tokenize import Tokenizer, TokenizerSettings, preclean, strip_email, tokenize_stream
 
 from .conftest import shared
 

@@ -5,13 +5,14 @@ import os
 import numpy as np
 import pytest
 
-from textlatent import registry
 from textlatent.corpus import StoredCorpus
 from textlatent.errors import CorpusNotFound, EmptyCorpus, InvalidInput, ModelNotFound
 from textlatent.ingest import ingest
-from textlatent.stoplists import SMART_EN, stoplist
-from textlatent.topics import (infer, lda_vocabulary, model_arrays, topic_documents, topics, train_lda,
-                               validate_lda)
+from textlatent.explore.inference import infer
+from textlatent.explore.topics import corpus_topics, model_arrays, topic_documents
+from textlatent.ingest.stoplists import SMART_EN, stoplist
+from textlatent.models.lda import lda_vocabulary, train_lda, validate_lda
+from textlatent.store import registry
 
 from .conftest import SAMPLE
 
@@ -40,7 +41,7 @@ def test_topics_on_four_newsgroups_are_interpretable(trained):
     config = trained["config"]
     _, model = registry.find_model(config, "news", kind="lda")
     assert model["metrics"]["nmi_labels"] > 0.4     # chance is about 0
-    _, rows = topics(config, "news", topn=15)
+    rows = corpus_topics(config, "news", topn=15)["topics"]
     tops = [{t for t, _ in r["terms"]} for r in rows]
     for marker in ("hockey", "space", "gun", "image"):
         assert sum(marker in t for t in tops) == 1, (marker, tops)
@@ -80,7 +81,7 @@ def test_infer_and_topic_documents(trained):
     r = infer(config, "news", "The goalie stopped the puck and the Rangers won the hockey game in overtime")
     assert len(r["topics"]) == 4 and abs(sum(w for _, w in r["topics"]) - 1) < 1e-3
     _, model = registry.find_model(config, "news", kind="lda")
-    _, rows = topics(config, "news", topn=10)
+    rows = corpus_topics(config, "news", topn=10)["topics"]
     hockey = next(t["topic"] for t in rows if "hockey" in {w for w, _ in t["terms"]})
     assert r["topics"][0][0] == hockey and r["topics"][0][1] > 0.5
     docs = topic_documents(config, model, hockey, limit=5)
@@ -132,11 +133,11 @@ def test_the_stop_list_leaves_the_lda_vocabulary_not_the_corpus(trained):
 
 def test_unknown_corpus_and_model(trained):
     with pytest.raises(CorpusNotFound, match="Known corpora: news"):
-        topics(trained["config"], "nope")
+        corpus_topics(trained["config"], "nope")
     with pytest.raises(ModelNotFound):
-        topics(trained["config"], "news", model_id=999)
+        corpus_topics(trained["config"], "news", model_id=999)
     with pytest.raises(ModelNotFound):      # a Word2Vec model is not an LDA model
-        topics(trained["config"], "news", model_id=trained["w2v"])
+        corpus_topics(trained["config"], "news", model_id=trained["w2v"])
 
 
 def test_bow_matrix_rows_are_the_filtered_counts_in_any_order(trained, tmp_path):
@@ -160,13 +161,13 @@ def test_bow_matrix_rows_are_the_filtered_counts_in_any_order(trained, tmp_path)
 def test_kmeans_start_finds_the_groups(trained, tmp_path):
     """The k-means clusters the training starts from already follow the four groups."""
     from textlatent.corpus import StoredCorpus
-    from textlatent.kmeans import _tfidf, initial_topics, spherical_kmeans
-    from textlatent.store import iter_documents
-    from textlatent.topics import nmi
+    from textlatent.models.kmeans import _tfidf, initial_topics, spherical_kmeans
+    from textlatent.models.quality import nmi
+    from textlatent.store.queries import iter_documents
     stored = StoredCorpus(trained["config"], "news")
     dictionary, remap = stored.dictionary(5, 0.2, 20000)
     matrix = stored.bow_matrix(remap, str(tmp_path / "bow"))
-    labels = [d["label"] for d in iter_documents(stored.engine, stored.id, ("position", "label"))]
+    labels = [d["label"] for d in iter_documents(stored.store, stored.id, ("position", "label"))]
     X = _tfidf(matrix.csr(np.arange(len(matrix)), len(dictionary)))
     objective, assign = spherical_kmeans(X, 4, np.random.RandomState(1), 20)
     assert nmi(labels, assign.tolist()) > 0.35       # chance: about 0

@@ -6,6 +6,7 @@ import re
 
 import pytest
 
+from textlatent.settings import load_settings
 from web import create_app
 
 
@@ -135,7 +136,7 @@ def test_bad_uploads_get_a_json_4xx_and_store_nothing(fresh, config, files, form
 
 
 def test_an_upload_over_the_limit_is_413(config):
-    config.max_upload_mb = 1
+    config.config.max_upload_mb = 1
     client = create_app(config).test_client()
     r = _upload(client, [("a.txt", b"word " * 300_000)])
     assert r.status_code == 413 and r.get_json()["error"]["code"] == "request_entity_too_large"
@@ -171,9 +172,9 @@ def test_jobs_can_be_cancelled_and_retried_and_block_deletion(fresh, trained, co
     assert fresh.get("/api/v1/jobs/abc").status_code == 404
 
 
+@pytest.mark.slow
 def test_delete_corpus_is_refused_while_a_job_is_pending(config, trained):
-    from textlatent.ingest import ingest
-    from textlatent.sources import ReadOptions
+    from textlatent.ingest import ReadOptions, ingest
     ingest(config, "small", [str(trained["path"])], ReadOptions())
     client = create_app(config).test_client()
     job = client.post("/api/v1/corpora/small/models", json={"kind": "lda", "params": {"num_topics": 2}}).get_json()
@@ -202,7 +203,7 @@ def test_labels_are_saved_and_escaped(config, trained):
     import shutil
     home = os.path.join(config.home, "copy")
     shutil.copytree(trained["config"].home, home)
-    cfg = type(config)(home=home, database_url="sqlite:///" + os.path.join(home, "textlatent.db"))
+    cfg = load_settings(home=home, database_url="sqlite:///" + os.path.join(home, "textlatent.db"))
     client = create_app(cfg).test_client()
     url = f"/api/v1/models/{trained['lda']}/labels"
     r = client.put(url, json={"labels": {"1": "<script>alert(1)</script>", "2": "space"}})
@@ -289,8 +290,8 @@ def test_security_headers_and_no_traceback_ever(client, monkeypatch):
     r = client.get("/")
     assert r.headers["X-Content-Type-Options"] == "nosniff" and r.headers["X-Frame-Options"] == "DENY"
     assert "frame-ancestors 'none'" in r.headers["Content-Security-Policy"]
-    import web.api
-    monkeypatch.setattr(web.api, "topics_of", lambda *a, **k: 1 / 0)     # a bug, not bad input
+    import web.models
+    monkeypatch.setattr(web.models, "topics_of", lambda *a, **k: 1 / 0)     # a bug, not bad input
     r = client.get("/api/v1/models/1/topics")
     assert r.status_code == 500 and r.get_json()["error"]["code"] == "internal_error"
     assert b"Traceback" not in r.data and b"ZeroDivision" not in r.data

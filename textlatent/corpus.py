@@ -11,18 +11,18 @@ import os
 import numpy as np
 from gensim.corpora import Dictionary
 
-from . import store
 from .errors import EmptyCorpus, InvalidInput
+from .store import queries as db
 
 
 class StoredCorpus:
     """A corpus's vocabulary (loaded once) and streams over its token ids."""
 
-    def __init__(self, config, name):
-        self.engine = store.get_engine(config.database_url)
-        with store.read(self.engine) as conn:
-            self.corpus = store.get_corpus(conn, name)
-            self.terms, self.df, self.cf = store.load_terms(conn, self.corpus["id"])
+    def __init__(self, store, name):
+        self.store = store
+        with store.read() as conn:
+            self.corpus = db.get_corpus(conn, name)
+            self.terms, self.df, self.cf = db.load_terms(conn, self.corpus["id"])
         self.id = self.corpus["id"]
         self.num_docs = self.corpus["n_docs"]
         if self.num_docs == 0 or not self.terms:
@@ -30,7 +30,7 @@ class StoredCorpus:
 
     def token_ids(self):
         """Yield ``(position, uint32 array of term ids)`` in corpus order."""
-        for position, blob in store.iter_token_blobs(self.engine, self.id):
+        for position, blob in db.iter_token_blobs(self.store, self.id):
             yield position, np.frombuffer(blob, dtype="<u4")
 
     def dictionary(self, no_below=1, no_above=1.0, keep_n=None, exclude=frozenset()):
@@ -184,40 +184,3 @@ class TextStream:
             if self.remap is not None:
                 ids = ids[self.remap[ids] >= 0]
             yield self._terms[ids].tolist()
-
-
-def overview(config, name, top_terms=30, sample=5):
-    """What a corpus page shows: its row, the most frequent terms, a few documents."""
-    engine = store.get_engine(config.database_url)
-    with store.read(engine) as conn:
-        corpus = store.get_corpus(conn, name)
-        terms = store.top_terms(conn, corpus["id"], top_terms)
-        docs = store.get_documents(conn, corpus["id"], limit=sample,
-                                   columns=("position", "doc_key", "title", "label", "date", "n_tokens", "text"))
-        n_terms = store.count_terms(conn, corpus["id"])
-    for d in docs:
-        d["text"] = d["text"][:300]
-    return {"name": corpus["name"], "documents": corpus["n_docs"], "tokens": corpus["n_tokens"],
-            "vocabulary": n_terms, "phrases": len(corpus["phrases"] or []), "settings": corpus["settings"],
-            "created": corpus["created"].isoformat(timespec="seconds") + "Z",
-            "updated": corpus["updated"].isoformat(timespec="seconds") + "Z",
-            "top_terms": [{"term": t, "documents": df, "count": cf} for t, df, cf in terms],
-            "sample_documents": docs}
-
-
-def document(config, name, position):
-    """One document, whole, by its position in the corpus."""
-    try:
-        position = int(position)
-    except (TypeError, ValueError):
-        raise InvalidInput(f"document positions are whole numbers, not {str(position)[:50]!r}")
-    engine = store.get_engine(config.database_url)
-    with store.read(engine) as conn:
-        corpus = store.get_corpus(conn, name)
-        rows = store.get_documents(conn, corpus["id"], positions=[position],
-                                   columns=("position", "doc_key", "source", "title", "label", "date", "meta",
-                                            "n_tokens", "text"))
-    if not rows:
-        from .errors import NotFound
-        raise NotFound(f"corpus {corpus['name']!r} has no document {position}")
-    return rows[0]

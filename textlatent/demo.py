@@ -2,9 +2,12 @@
 
 import os
 
-from .errors import InvalidInput
-from .ingest import ingest
-from .sources import ReadOptions
+from .errors import InvalidInput, TextlatentError
+from .explore.topics import corpus_topics
+from .explore.words import similar
+from .ingest import ReadOptions, ingest
+from .models import train_lda, train_word2vec
+from .store import queries as db
 
 SAMPLE = os.path.join("corpora", "sample")
 DEMO_LDA = {"num_topics": 12, "passes": 10}
@@ -12,43 +15,39 @@ DEMO_W2V = {"epochs": 20, "min_count": 3}
 PROBES = ["war", "economy", "freedom", "tax", "constitution"]
 
 
-def run_demo(config, name, source=None, echo=print, progress=None):
+def run_demo(store, name, source=None, echo=print, progress=None):
     """Ingest ``source`` (default ``corpora/sample``) as corpus ``name`` and train both models
     unless the corpus already has them; then print topics and similar words."""
-    from . import store
-    from .embeddings import similar, train_word2vec
-    from .topics import topics, train_lda
-
     source = source or SAMPLE
     if not os.path.exists(source):
         raise InvalidInput(f"{source}: not found; run this from the root of the textlatent clone "
                            "or give the sample corpus's path")
-    summary = ingest(config, name, [source], ReadOptions(split="paragraphs"), progress=progress)
+    summary = ingest(store, name, [source], ReadOptions(split="paragraphs"), progress=progress)
     _close(progress)
     echo(f"{name}: {summary.documents:,} documents, vocabulary {summary.vocabulary:,} "
          f"({summary.added:,} added now)")
-    engine = store.get_engine(config.database_url)
-    with store.read(engine) as conn:
-        corpus = store.get_corpus(conn, name)
-        kinds = {m["kind"] for m in store.list_models(conn, corpus["id"])}
+    with store.read() as conn:
+        corpus = db.get_corpus(conn, name)
+        kinds = {m["kind"] for m in db.list_models(conn, corpus["id"])}
     if summary.added or "lda" not in kinds:
         echo("training LDA topics ...")
-        train_lda(config, name, DEMO_LDA, progress=progress)
+        train_lda(store, name, DEMO_LDA, progress=progress)
         _close(progress)
     if summary.added or "word2vec" not in kinds:
         echo("training Word2Vec vectors ...")
-        train_word2vec(config, name, DEMO_W2V, progress=progress)
+        train_word2vec(store, name, DEMO_W2V, progress=progress)
         _close(progress)
-    model, rows = topics(config, name, topn=8)
+    found = corpus_topics(store, name, topn=8)
+    model, rows = found["model"], found["topics"]
     echo(f"\nTopics (model {model['id']}, c_npmi {model['metrics']['coherence_c_npmi']}):")
     for t in rows:
         echo(f"  {t['topic']:>2}: " + " ".join(term for term, _ in t["terms"]))
     echo("\nSimilar words:")
     for word in PROBES:
         try:
-            res = similar(config, name, word, topn=6)["results"]
-        except Exception as e:  # a probe missing from a custom corpus is not an error
-            echo(f"  {word}: {getattr(e, 'message', e)}")
+            res = similar(store, name, word, topn=6)["results"]
+        except TextlatentError as e:  # a probe missing from a custom corpus is not an error
+            echo(f"  {word}: {e.message}")
             continue
         echo(f"  {word}: " + ", ".join(f"{w} ({s:.2f})" for w, s in res))
     return name

@@ -12,9 +12,10 @@ import os
 
 import numpy as np
 
-from . import registry, store
 from .errors import InvalidInput
-from .topics import model_arrays
+from .explore.topics import model_arrays
+from .store import queries as db
+from .store import registry
 
 FORMATS = {
     "doc-topics": ("csv", "jsonl", "npy", "parquet"),
@@ -25,7 +26,8 @@ KIND = {"doc-topics": "lda", "topic-terms": "lda", "vectors": "word2vec"}
 BATCH = 2000
 
 
-def check(what, fmt):
+def check_export(what, fmt):
+    """InvalidInput unless ``what`` exports as ``fmt``."""
     if what not in FORMATS:
         raise InvalidInput(f"cannot export {what!r}; choose one of {', '.join(FORMATS)}")
     if fmt not in FORMATS[what]:
@@ -39,21 +41,20 @@ def safe_cell(value):
     return value
 
 
-def _doc_rows(config, model):
+def _doc_rows(store, model):
     """Yield ``(document dict, topic weights row)`` in corpus order, a batch at a time."""
-    theta = model_arrays(config, model)["doc_topics"]
-    engine = store.get_engine(config.database_url)
-    for doc in store.iter_documents(engine, model["corpus_id"], ("position", "doc_key", "title", "label")):
+    theta = model_arrays(store, model)["doc_topics"]
+    for doc in db.iter_documents(store, model["corpus_id"], ("position", "doc_key", "title", "label")):
         yield doc, theta[doc["position"]]
 
 
-def iter_doc_topics_csv(config, model):
+def iter_doc_topics_csv(store, model):
     """Yield CSV text chunks: doc_id, title, label, topic_0..topic_{K-1}."""
-    K = model_arrays(config, model)["doc_topics"].shape[1]
+    K = model_arrays(store, model)["doc_topics"].shape[1]
     buf = io.StringIO()
     w = csv.writer(buf)
     w.writerow(["doc_id", "title", "label"] + [f"topic_{k}" for k in range(K)])
-    for n, (doc, row) in enumerate(_doc_rows(config, model), start=1):
+    for n, (doc, row) in enumerate(_doc_rows(store, model), start=1):
         w.writerow([safe_cell(doc["doc_key"]), safe_cell(doc["title"] or ""), safe_cell(doc["label"] or "")]
                    + [f"{x:.6g}" for x in row.tolist()])
         if n % BATCH == 0:
@@ -63,9 +64,9 @@ def iter_doc_topics_csv(config, model):
     yield buf.getvalue()
 
 
-def iter_doc_topics_jsonl(config, model):
+def iter_doc_topics_jsonl(store, model):
     lines = []
-    for doc, row in _doc_rows(config, model):
+    for doc, row in _doc_rows(store, model):
         lines.append(json.dumps({"doc_id": doc["doc_key"], "title": doc["title"], "label": doc["label"],
                                  "topics": [round(x, 6) for x in row.tolist()]}, ensure_ascii=False))
         if len(lines) >= BATCH:
@@ -75,8 +76,8 @@ def iter_doc_topics_jsonl(config, model):
         yield "\n".join(lines) + "\n"
 
 
-def iter_topic_terms_csv(config, model, topn=30):
-    a = model_arrays(config, model)
+def iter_topic_terms_csv(store, model, topn=30):
+    a = model_arrays(store, model)
     tt, vocab = a["topic_terms"], a["vocab"]
     buf = io.StringIO()
     w = csv.writer(buf)
@@ -89,16 +90,16 @@ def iter_topic_terms_csv(config, model, topn=30):
     yield buf.getvalue()
 
 
-def write_parquet(config, model, path):
+def write_parquet(store, model, path):
     import pyarrow as pa
     import pyarrow.parquet as pq
 
-    K = model_arrays(config, model)["doc_topics"].shape[1]
+    K = model_arrays(store, model)["doc_topics"].shape[1]
     schema = pa.schema([("doc_id", pa.string()), ("title", pa.string()), ("label", pa.string())]
                        + [(f"topic_{k}", pa.float32()) for k in range(K)])
     with pq.ParquetWriter(path, schema) as writer:
         batch = []
-        for doc, row in _doc_rows(config, model):
+        for doc, row in _doc_rows(store, model):
             batch.append((doc, np.asarray(row)))
             if len(batch) >= BATCH:
                 writer.write_table(_parquet_table(batch, schema, K))
@@ -115,16 +116,15 @@ def _parquet_table(batch, schema, K):
     return pa.Table.from_arrays([pa.array(c, type=f.type) for c, f in zip(cols, schema)], schema=schema)
 
 
-def write_npy(config, model, path):
+def write_npy(store, model, path):
     """The doc-topic matrix (float32, documents x topics) and ``<path>.ids.tsv``: row, doc_id, title."""
-    theta = model_arrays(config, model)["doc_topics"]
+    theta = model_arrays(store, model)["doc_topics"]
     np.save(path, np.asarray(theta))
     ids = _sidecar(path)
-    engine = store.get_engine(config.database_url)
     with open(ids, "w", encoding="utf-8", newline="") as fh:
         w = csv.writer(fh, delimiter="\t")
         w.writerow(["row", "doc_id", "title", "label"])
-        for doc in store.iter_documents(engine, model["corpus_id"], ("position", "doc_key", "title", "label")):
+        for doc in db.iter_documents(store, model["corpus_id"], ("position", "doc_key", "title", "label")):
             w.writerow([doc["position"], doc["doc_key"], doc["title"] or "", doc["label"] or ""])
     return [path, ids]
 
@@ -133,11 +133,11 @@ def _sidecar(path):
     return (path[:-4] if path.endswith(".npy") else path) + ".ids.tsv"
 
 
-def write_vectors(config, model, fmt, path):
+def write_vectors(store, model, fmt, path):
     """Word vectors in word2vec text/binary, or Projector TSVs (``path`` is then a folder)."""
     from gensim.models import KeyedVectors
 
-    folder = registry.model_path(config, model)
+    folder = registry.model_path(store, model)
     vectors = np.load(os.path.join(folder, "vectors.npy"), mmap_mode="r", allow_pickle=False)
     words = registry.read_json(os.path.join(folder, "words.json"))
     if fmt == "projector":
@@ -157,19 +157,19 @@ def write_vectors(config, model, fmt, path):
     return [path]
 
 
-def export(config, corpus_name, what, fmt, path, model_id=None):
+def export(store, corpus_name, what, fmt, path, model_id=None):
     """Write an export to ``path``; returns the list of files written."""
-    check(what, fmt)
-    _, model = registry.find_model(config, corpus_name, model_id, kind=KIND[what])
+    check_export(what, fmt)
+    _, model = registry.find_model(store, corpus_name, model_id, kind=KIND[what])
     if what == "vectors":
-        return write_vectors(config, model, fmt, path)
+        return write_vectors(store, model, fmt, path)
     if fmt == "npy":
-        return write_npy(config, model, path)
+        return write_npy(store, model, path)
     if fmt == "parquet":
-        write_parquet(config, model, path)
+        write_parquet(store, model, path)
         return [path]
     chunks = (iter_topic_terms_csv if what == "topic-terms" else
-              iter_doc_topics_csv if fmt == "csv" else iter_doc_topics_jsonl)(config, model)
+              iter_doc_topics_csv if fmt == "csv" else iter_doc_topics_jsonl)(store, model)
     with open(path, "w", encoding="utf-8", newline="") as fh:
         for chunk in chunks:
             fh.write(chunk)
@@ -183,39 +183,39 @@ MIMETYPES = {"csv": "text/csv; charset=utf-8", "jsonl": "application/x-ndjson; c
 EXTENSIONS = {"word2vec": "vec", "word2vec-binary": "bin", "projector": "zip"}
 
 
-def download(config, model_id, what, fmt):
+def download(store, model_id, what, fmt):
     """An export as a download: ``(file name, mimetype, iterator of bytes)``. Text formats
     stream as they are made; the others are written to a temporary file first, which the
     iterator removes when it ends."""
-    check(what, fmt)
-    corpus, model = registry.get_model(config, model_id)
+    check_export(what, fmt)
+    corpus, model = registry.get_model(store, model_id)
     if model["kind"] != KIND[what]:
         raise InvalidInput(f"model {model['id']} is a {model['kind']} model; {what} needs a {KIND[what]} model")
     filename = f"{corpus['name']}-model{model['id']}-{what}.{EXTENSIONS.get(fmt, fmt)}"
     if what == "topic-terms" or fmt in ("csv", "jsonl"):
         chunks = (iter_topic_terms_csv if what == "topic-terms" else
-                  iter_doc_topics_csv if fmt == "csv" else iter_doc_topics_jsonl)(config, model)
+                  iter_doc_topics_csv if fmt == "csv" else iter_doc_topics_jsonl)(store, model)
         return filename, MIMETYPES[fmt], (c.encode("utf-8") for c in chunks)
     if fmt == "npy":
         buf = io.BytesIO()
-        np.save(buf, np.asarray(model_arrays(config, model)["doc_topics"]))
+        np.save(buf, np.asarray(model_arrays(store, model)["doc_topics"]))
         return filename, MIMETYPES[fmt], iter([buf.getvalue()])
     import tempfile
-    tmp_root = os.path.join(config.home, "tmp")
+    tmp_root = os.path.join(store.home, "tmp")
     os.makedirs(tmp_root, exist_ok=True)
     tmp = tempfile.mkdtemp(dir=tmp_root)
     try:
         path = os.path.join(tmp, filename)
         if fmt == "parquet":
-            write_parquet(config, model, path)
+            write_parquet(store, model, path)
         elif fmt == "projector":
             import zipfile
-            files = write_vectors(config, model, fmt, os.path.join(tmp, "projector"))
+            files = write_vectors(store, model, fmt, os.path.join(tmp, "projector"))
             with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as zf:
                 for f in files:
                     zf.write(f, os.path.basename(f))
         else:
-            write_vectors(config, model, fmt, path)
+            write_vectors(store, model, fmt, path)
     except BaseException:
         import shutil
         shutil.rmtree(tmp, ignore_errors=True)

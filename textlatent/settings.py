@@ -69,7 +69,7 @@ def load_settings(**overrides):
             try:
                 raw = int(raw)
             except (TypeError, ValueError):
-                raise InvalidInput(f"TEXTLATENT_{s.name.upper()} must be a whole number, not {raw!r}")
+                raise InvalidInput(f"TEXTLATENT_{s.name.upper()} must be a whole number, not {raw!r}") from None
         values[s.name] = raw
     home = os.path.abspath(os.path.expanduser(values["home"] or _default_home()))
     values["home"] = home

@@ -1,6 +1,9 @@
 """The Flask app: a thin layer of pages and a JSON API over the textlatent library.
 
 ``create_app(config=None)`` builds it; every setting comes from the library's settings.
+One blueprint per area (corpora, models, jobs, words, the OpenAPI document, assets);
+each view reads its input, calls one library function with the request's store (see
+:mod:`.db`), and answers HTML or JSON (under ``/api/v1``) from what it returns.
 """
 
 import os
@@ -9,15 +12,18 @@ from flask import Flask, jsonify, request
 from werkzeug.exceptions import HTTPException
 
 from textlatent.errors import TextlatentError
-from textlatent.settings import load_settings
+from textlatent.settings import Config, load_settings
+from textlatent.store import Store
 
 
 def create_app(config=None, trusted_hosts=None):
-    """``config``: a textlatent ``Config``, a dict of setting overrides, or None (environment).
+    """``config``: a textlatent ``Config`` or ``Store``, a dict of setting overrides, or None (environment).
     ``trusted_hosts``: the Host names to answer (``textlatent serve`` on loopback passes
     the loopback names, which stops DNS-rebinding pages from reaching the API)."""
     app = Flask(__name__)
-    if not hasattr(config, "database_url"):
+    if isinstance(config, Store):
+        config = config.config
+    elif not isinstance(config, Config):
         config = load_settings(**(config or {}))
     app.config["TEXTLATENT"] = config
     app.config["MAX_CONTENT_LENGTH"] = config.max_upload_mb * 1024 * 1024
@@ -29,12 +35,11 @@ def create_app(config=None, trusted_hosts=None):
     if trusted_hosts:
         app.config["TRUSTED_HOSTS"] = trusted_hosts
 
-    from . import csrf
+    from . import assets, corpora, csrf, db, jobs, models, openapi, words
+    db.init_app(app, config)
     csrf.init_app(app)
-
-    from . import api, pages
-    app.register_blueprint(api.bp, url_prefix="/api/v1")
-    app.register_blueprint(pages.bp)
+    for area in (corpora, models, jobs, words, openapi, assets):
+        app.register_blueprint(area.bp)
 
     @app.errorhandler(TextlatentError)
     def _library_error(e):
@@ -92,8 +97,3 @@ def _secret_key(home):
         fh.write(key)
     os.replace(path + ".tmp", path)
     return key
-
-
-def ldavis_static_dir():
-    import pyLDAvis
-    return os.path.join(os.path.dirname(pyLDAvis.__file__), "js")

@@ -2,10 +2,14 @@
 parameter tables, and a test checks that every route is described and every
 described route exists."""
 
+from flask import Blueprint, jsonify
+
 from textlatent import __version__
-from textlatent.embeddings import W2V_PARAMS
+from textlatent.explore.topics import TOPN_MAX
 from textlatent.export import FORMATS
-from textlatent.topics import LDA_PARAMS, TOPN_MAX
+from textlatent.jobs import KINDS, MODEL_KINDS
+
+bp = Blueprint("openapi", __name__)
 
 
 def _param_schema(p):
@@ -72,6 +76,11 @@ def _download(what, description):
                       **_errors("400", "404")}}}
 
 
+def _params_name(kind):
+    # LdaParams, Word2VecParams: the names this document has always used
+    return {"lda": "Lda", "word2vec": "Word2Vec"}.get(kind, kind.title().replace("_", "")) + "Params"
+
+
 def spec():
     schemas = {
         "Error": {"type": "object", "required": ["error"], "properties": {"error": {
@@ -79,7 +88,7 @@ def spec():
             "properties": {"code": {"type": "string"}, "message": {"type": "string"},
                            "details": {}}}}},
         "Job": {"type": "object", "required": ["id", "kind", "status", "progress", "url"], "properties": {
-            "id": {"type": "integer"}, "kind": {"type": "string", "enum": ["ingest", "lda", "word2vec"]},
+            "id": {"type": "integer"}, "kind": {"type": "string", "enum": list(KINDS)},
             "corpus": {"type": "string"},
             "status": {"type": "string", "enum": ["pending", "running", "finished", "failed", "cancelled"]},
             "progress": {"type": "object", "properties": {
@@ -90,7 +99,7 @@ def spec():
             "created": {"type": "string"}, "started": {"type": ["string", "null"]},
             "finished": {"type": ["string", "null"]}, "url": {"type": "string"}}},
         "Model": {"type": "object", "required": ["id", "kind", "params", "metrics"], "properties": {
-            "id": {"type": "integer"}, "kind": {"type": "string", "enum": ["lda", "word2vec"]},
+            "id": {"type": "integer"}, "kind": {"type": "string", "enum": list(MODEL_KINDS)},
             "params": {"type": "object"}, "seed": {"type": ["integer", "null"]},
             "fingerprint": {"type": "string"}, "versions": {"type": "object"},
             "train_seconds": {"type": "number"}, "metrics": {"type": "object"},
@@ -99,9 +108,8 @@ def spec():
         "CorpusSummary": {"type": "object", "properties": {
             "name": {"type": "string"}, "documents": {"type": "integer"}, "tokens": {"type": "integer"},
             "vocabulary": {"type": "integer"}, "url": {"type": "string"}}},
-        "LdaParams": _params(LDA_PARAMS),
-        "Word2VecParams": _params(W2V_PARAMS),
     }
+    schemas.update({_params_name(k): _params(KINDS[k].params) for k in MODEL_KINDS})
     paths = {
         "/corpora": {
             "get": {"summary": "List the corpora", "responses": {
@@ -132,8 +140,8 @@ def spec():
             "post": {"summary": "Train a model; queues a job", "parameters": [NAME],
                      "requestBody": {"required": True, "content": {"application/json": {"schema": {
                          "type": "object", "required": ["kind"], "properties": {
-                             "kind": {"type": "string", "enum": ["lda", "word2vec"]},
-                             "params": {"oneOf": [_ref("LdaParams"), _ref("Word2VecParams")]}}}}}},
+                             "kind": {"type": "string", "enum": list(MODEL_KINDS)},
+                             "params": {"oneOf": [_ref(_params_name(k)) for k in MODEL_KINDS]}}}}}},
                      "responses": {"202": ACCEPTED, **_errors("400", "404", "422")}}},
         "/corpora/{name}/jobs": {
             "get": {"summary": "The corpus's jobs, newest first", "parameters": [NAME],
@@ -194,3 +202,8 @@ def spec():
                      "description": "Topics and word vectors of your corpora. Errors are "
                                     '{"error": {"code", "message"}} with a 4xx status.'},
             "servers": [{"url": "/api/v1"}], "paths": paths, "components": {"schemas": schemas}}
+
+
+@bp.get("/api/v1/openapi.json")
+def openapi():
+    return jsonify(spec())

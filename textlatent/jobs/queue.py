@@ -1,14 +1,15 @@
 """The job queue: huey, on SQLite in the data directory or on Redis.
 
 The queue only carries job ids (the job itself is a database row, see
-:mod:`textlatent.jobs`), so losing or repeating a message loses nothing.
+:mod:`textlatent.jobs`), so losing or repeating a message loses nothing. This module
+knows nothing of jobs: the worker hands it the function that runs one.
 """
 
 import logging
 import os
 import threading
 
-from .errors import InvalidInput
+from ..errors import InvalidInput
 
 log = logging.getLogger(__name__)
 
@@ -17,16 +18,19 @@ _lock = threading.Lock()
 
 
 class Queue:
-    """A huey instance with textlatent's one task registered on it."""
+    """A huey instance with textlatent's one task registered on it. ``runner(job_id)`` is
+    what a consumer calls for each message; a process that only queues jobs sets none."""
 
     def __init__(self, config):
         self.config = config
+        self.runner = None
         self.huey = _make_huey(config)
 
         @self.huey.task(name="textlatent.run_job")
         def _run(job_id):
-            from .jobs import run_job
-            run_job(self.config, job_id)
+            if self.runner is None:
+                raise RuntimeError("this queue has no runner: only a worker consumes jobs")
+            self.runner(job_id)
 
         self._task = _run
 
@@ -63,30 +67,3 @@ def get_queue(config):
         if q is None:
             q = _queues[key] = Queue(config)
         return q
-
-
-def _default_signals():
-    import signal
-    signal.signal(signal.SIGTERM, signal.SIG_DFL)
-    signal.signal(signal.SIGINT, signal.SIG_DFL)
-    signal.signal(signal.SIGHUP, signal.SIG_DFL)
-
-
-def run_worker(config, concurrency=1):
-    """Run a consumer until SIGINT/SIGTERM; first fail the jobs of workers that died."""
-    from .jobs import reap
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    for name in ("gensim", "smart_open"):
-        logging.getLogger(name).setLevel(logging.WARNING)
-    # huey's consumer turns SIGTERM into a "stop gracefully" flag. Processes that a job
-    # forks (LdaMulticore's and the tokenizer's pools) would inherit that handler and
-    # ignore their pool's terminate(), which then waits for them forever.
-    os.register_at_fork(after_in_child=_default_signals)
-    reaped = reap(config)
-    if reaped:
-        log.info("marked %d job(s) of stopped workers as failed: %s", len(reaped), reaped)
-    q = get_queue(config)
-    consumer = q.consumer(concurrency)
-    log.info("textlatent worker: %d job(s) at a time, queue %s", concurrency,
-             config.queue_url or os.path.join(config.home, "queue.db"))
-    consumer.run()

@@ -1,11 +1,10 @@
 """A starting point for LDA: spherical k-means over TF-IDF document vectors.
 
 gensim starts LDA's topics as random, nearly uniform word distributions, and online
-variational Bayes then settles in whichever local optimum the first chunks lead to. On
-20 Newsgroups that costs a fifth of the topic quality: topics seeded from k-means
-clusters (a second of work) reach NMI 0.47 with the labels where random starts reach
-0.35-0.37 (bench/results/lda_tuning.json, three seeds). Clustering runs on a sample of at most
-``SAMPLE`` documents, so its memory does not grow with the corpus.
+variational Bayes then settles in whichever local optimum the first chunks lead to;
+topics seeded from k-means clusters (a second of work) agree far better with a corpus's
+labels (the measurements: BENCHMARKS.md, "lda_tuning"). Clustering runs on a sample of at
+most ``SAMPLE`` documents, so its memory does not grow with the corpus.
 """
 
 import numpy as np
@@ -19,9 +18,9 @@ def initial_topics(matrix, num_terms, num_topics, seed, iterations=50, sample=SA
     the summed counts of each k-means cluster, scaled to the whole corpus; None when
     there are fewer non-empty documents than topics.
 
-    Of ``restarts`` clusterings the tightest is kept: on 20 Newsgroups the clusterings of
-    eight seeds ranged from NMI 0.414 to 0.454 with the labels, and their objective ranks
-    them (the best two objectives were the best two NMI)."""
+    Of ``restarts`` clusterings the tightest is kept: single clusterings vary with the seed,
+    and their objective ranks them as their agreement with labels does (BENCHMARKS.md,
+    "lda_tuning")."""
     rng = np.random.RandomState(seed)
     n = len(matrix)
     rows = np.sort(rng.choice(n, sample, replace=False)) if n > sample else np.arange(n)

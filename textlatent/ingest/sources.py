@@ -16,7 +16,7 @@ import unicodedata
 import zipfile
 from dataclasses import dataclass, field
 
-from .errors import IngestError, InvalidInput, UnsupportedSource
+from ..errors import IngestError, InvalidInput, UnsupportedSource
 
 TEXT_SUFFIXES = (".txt", ".md")
 TABLE_SUFFIXES = (".csv", ".tsv")
@@ -72,7 +72,7 @@ def decode_bytes(data, name, report):
         try:
             return data.decode("utf-16")
         except UnicodeDecodeError as e:
-            raise IngestError(f"{name}: UTF-16 text is damaged at byte {e.start}")
+            raise IngestError(f"{name}: UTF-16 text is damaged at byte {e.start}") from e
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError as e:
@@ -135,7 +135,7 @@ def _iter_folder(root, options):
                 continue
             full = os.path.join(dirpath, f)
             rel = os.path.relpath(full, root)
-            if _suffix(f) in TEXT_SUFFIXES:
+            if file_suffix(f) in TEXT_SUFFIXES:
                 entries.append((rel, full))
     if not entries:
         raise IngestError(f"{root}: no .txt or .md files in this folder")
@@ -145,7 +145,7 @@ def _iter_folder(root, options):
         yield from _iter_file(rel.replace(os.sep, "/"), full, lambda p=full: open(p, "rb"), options, label)
 
 
-def _suffix(name):
+def file_suffix(name):
     lower = name.lower()
     if lower.endswith(".gz"):
         lower = lower[:-3]
@@ -153,7 +153,7 @@ def _suffix(name):
 
 
 def _iter_file(name, path, opener, options, label):
-    suffix = _suffix(name)
+    suffix = file_suffix(name)
     gz = name.lower().endswith(".gz")
     if suffix not in SUPPORTED:
         raise UnsupportedSource(f"{name}: unsupported file type {suffix or '(none)'}; use {SUPPORTED_HELP}")
@@ -197,7 +197,7 @@ def _read_all(fh, name, limit=MAX_TEXT_FILE):
                                   "files or use JSONL (one document a line)")
             parts.append(chunk)
     except (OSError, EOFError, gzip.BadGzipFile) as e:
-        raise IngestError(f"{name}: cannot read: {e}")
+        raise IngestError(f"{name}: cannot read: {e}") from e
     return b"".join(parts)
 
 
@@ -216,7 +216,7 @@ class _LimitedReader(io.RawIOBase):
         try:
             n = self.inner.readinto(b)
         except (OSError, EOFError, zipfile.BadZipFile) as e:
-            raise IngestError(f"{self.name}: damaged compressed data: {e}")
+            raise IngestError(f"{self.name}: damaged compressed data: {e}") from e
         self.count += n or 0
         if self.count > self.limit:
             raise IngestError(f"{self.name}: inflates past {self.limit // 1024**2} MiB "
@@ -257,7 +257,7 @@ def _iter_zip(name, path, options):
     try:
         zf = zipfile.ZipFile(path)
     except (zipfile.BadZipFile, OSError) as e:
-        raise IngestError(f"{name}: not a readable zip archive: {e}")
+        raise IngestError(f"{name}: not a readable zip archive: {e}") from e
     with zf:
         infos = [i for i in zf.infolist() if not i.is_dir()]
         if len(infos) > MAX_ZIP_ENTRIES:
@@ -270,7 +270,7 @@ def _iter_zip(name, path, options):
                 raise IngestError(f"{name}: entry {member!r} points outside the archive; refused")
             if parts[-1].startswith(".") or "__MACOSX" in parts:
                 continue
-            suffix = _suffix(parts[-1])
+            suffix = file_suffix(parts[-1])
             if suffix in ARCHIVE_SUFFIXES:
                 raise UnsupportedSource(f"{name}: nested archive {member!r}; unpack it first")
             if suffix not in SUPPORTED:
@@ -372,7 +372,7 @@ def _iter_table(name, open_binary, options, delimiter):
     try:
         header = reader.fieldnames
     except csv.Error as e:
-        raise IngestError(f"{name}: not a readable table: {e}")
+        raise IngestError(f"{name}: not a readable table: {e}") from e
     if not header:
         raise IngestError(f"{name}: the file is empty")
     if options.text_field not in header:
@@ -387,7 +387,7 @@ def _iter_table(name, open_binary, options, delimiter):
             row.pop(None, None)   # cells past the header
             yield from _record(row, options, f"{name} line {n}", name, f"{name}:{n}")
     except csv.Error as e:
-        raise IngestError(f"{name} line {n + 1}: {e}")
+        raise IngestError(f"{name} line {n + 1}: {e}") from e
 
 
 def _iter_jsonl(name, open_binary, options):
@@ -404,11 +404,11 @@ def _iter_jsonl(name, open_binary, options):
             try:
                 row = json.loads(raw)
             except UnicodeDecodeError as e:
-                raise IngestError(f"{where}: not UTF-8 (byte {e.start} of the line)")
+                raise IngestError(f"{where}: not UTF-8 (byte {e.start} of the line)") from e
             except RecursionError:
-                raise IngestError(f"{where}: JSON nested too deeply")
+                raise IngestError(f"{where}: JSON nested too deeply") from None
             except ValueError as e:
-                raise IngestError(f"{where}: not valid JSON: {e}")
+                raise IngestError(f"{where}: not valid JSON: {e}") from e
             if not isinstance(row, dict):
                 raise IngestError(f"{where}: expected a JSON object, got {type(row).__name__}")
             yield from _record(row, options, where, name, f"{name}:{n}")

@@ -12,7 +12,10 @@ import platform
 import shutil
 import uuid
 
-from . import __version__, store
+from .. import __version__
+from . import queries as db
+
+RECENT_SECONDS = 2.0
 
 
 def versions():
@@ -23,38 +26,38 @@ def versions():
             "numpy": numpy.__version__, "python": platform.python_version()}
 
 
-def fingerprint(conn, corpus):
+def corpus_fingerprint(conn, corpus):
     """sha256 of the tokenizer settings, phrases and the documents' hashes in order."""
     h = hashlib.sha256()
     h.update(json.dumps(corpus["settings"], sort_keys=True).encode())
     h.update(json.dumps(corpus["phrases"]).encode())
-    for content_hash in store.content_hashes_in_order(conn, corpus["id"]):
+    for content_hash in db.content_hashes_in_order(conn, corpus["id"]):
         h.update(content_hash.encode())
     return h.hexdigest()
 
 
-def new_workdir(config, prefix=".tmp-"):
+def new_workdir(store, prefix=".tmp-"):
     """A fresh temporary folder for a model being trained (removed on failure by the caller;
     a job's folders carry its id, so that what a killed worker left can be found)."""
-    tmp = os.path.join(config.models_dir, prefix + uuid.uuid4().hex)
+    tmp = os.path.join(store.models_dir, prefix + uuid.uuid4().hex)
     os.makedirs(tmp)
     return tmp
 
 
-def commit_model(config, corpus, kind, params, seed, fingerprint_, train_seconds, metrics, workdir):
-    """Move ``workdir`` into place and record the model; returns its id."""
+def commit_model(store, corpus, kind, params, seed, train_seconds, metrics, workdir):
+    """Move ``workdir`` into place and record the model with the corpus's fingerprint
+    (taken in the same transaction); returns its id."""
     rel = os.path.join("models", uuid.uuid4().hex)
-    final = os.path.join(config.home, rel)
+    final = store.path(rel)
     _fsync_dir_files(workdir)
     os.rename(workdir, final)
-    engine = store.get_engine(config.database_url)
     try:
-        with store.write(engine) as conn:
-            store.get_corpus(conn, corpus["name"])   # still there?
-            return store.insert_model(
+        with store.write() as conn:
+            db.get_corpus(conn, corpus["name"])   # still there?
+            return db.insert_model(
                 conn, corpus_id=corpus["id"], kind=kind, params=params, seed=seed,
-                fingerprint=fingerprint_, versions=versions(), train_seconds=round(train_seconds, 3),
-                metrics=metrics, path=rel, labels=None)
+                fingerprint=corpus_fingerprint(conn, corpus), versions=versions(),
+                train_seconds=round(train_seconds, 3), metrics=metrics, path=rel, labels=None)
     except BaseException:
         shutil.rmtree(final, ignore_errors=True)
         raise
@@ -66,59 +69,38 @@ def _fsync_dir_files(folder):
             os.fsync(fh.fileno())
 
 
-def model_path(config, model, *parts):
-    return os.path.join(config.home, model["path"], *parts)
+def model_path(store, model, *parts):
+    return store.path(model["path"], *parts)
 
 
-def find_model(config, corpus_name, model_id=None, kind=None):
+def find_model(store, corpus_name, model_id=None, kind=None):
     """``(corpus, model)``: model ``model_id`` of the corpus, or its newest of ``kind``."""
-    engine = store.get_engine(config.database_url)
-    with store.read(engine) as conn:
-        corpus = store.get_corpus(conn, corpus_name)
-        model = store.get_model(conn, model_id, corpus_id=corpus["id"], kind=kind)
+    with store.read() as conn:
+        corpus = db.get_corpus(conn, corpus_name)
+        model = db.get_model(conn, model_id, corpus_id=corpus["id"], kind=kind)
     return corpus, model
 
 
-_recent = {}
-RECENT_SECONDS = 2.0
-
-
-def find_model_recent(config, corpus_name, model_id=None, kind=None):
+def find_model_recent(store, corpus_name, model_id=None, kind=None):
     """:func:`find_model`, remembered for two seconds: the hot path of similar-word
     queries skips two database round trips (a newly trained model shows within 2 s)."""
-    import time
-    key = (config.database_url, config.home, corpus_name, str(model_id), kind)
-    hit = _recent.get(key)
-    now = time.monotonic()
-    if hit is not None and now - hit[0] < RECENT_SECONDS:
-        return hit[1]
-    found = find_model(config, corpus_name, model_id, kind)
-    if len(_recent) > 1000:
-        _recent.clear()
-    _recent[key] = (now, found)
-    return found
+    return store.remembered(("model", corpus_name, str(model_id), kind), RECENT_SECONDS,
+                            lambda: find_model(store, corpus_name, model_id, kind))
 
 
-def forget():
-    """Drop remembered lookups (after a deletion in this process)."""
-    _recent.clear()
-
-
-def get_model(config, model_id):
+def get_model(store, model_id):
     """``(corpus, model)`` for a model id alone."""
-    engine = store.get_engine(config.database_url)
-    with store.read(engine) as conn:
-        model = store.get_model(conn, model_id)
+    with store.read() as conn:
+        model = db.get_model(conn, model_id)
         # by id: listing the corpora counts every corpus's vocabulary (15 ms on 20 Newsgroups)
-        corpus = store.get_corpus_by_id(conn, model["corpus_id"])
+        corpus = db.get_corpus_by_id(conn, model["corpus_id"])
     return corpus, model
 
 
-def list_models(config, corpus_name):
-    engine = store.get_engine(config.database_url)
-    with store.read(engine) as conn:
-        corpus = store.get_corpus(conn, corpus_name)
-        return store.list_models(conn, corpus["id"])
+def list_models(store, corpus_name):
+    with store.read() as conn:
+        corpus = db.get_corpus(conn, corpus_name)
+        return db.list_models(conn, corpus["id"])
 
 
 def write_json(path, data):

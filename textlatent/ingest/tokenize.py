@@ -12,7 +12,7 @@ import multiprocessing
 import re
 from dataclasses import asdict, dataclass, field
 
-from .errors import InvalidInput
+from ..errors import InvalidInput
 
 log = logging.getLogger(__name__)
 
@@ -148,16 +148,16 @@ class Tokenizer:
         if settings.pipeline:
             try:
                 self.nlp = spacy.load(settings.pipeline, exclude=["ner", "parser", "textcat"])
-            except OSError:
+            except OSError as e:
                 raise InvalidInput(
                     f"spaCy pipeline {settings.pipeline!r} is not installed; install it with pip, "
-                    "or leave --pipeline out to use the built-in blank pipeline")
+                    "or leave --pipeline out to use the built-in blank pipeline") from e
         else:
             try:
                 self.nlp = spacy.blank(settings.language)
-            except Exception:
+            except ImportError as e:      # spaCy's E048: no such language module
                 raise InvalidInput(f"spaCy has no language {settings.language!r}; use an ISO code "
-                                   "such as en, de, fr, es, it, nl, pt")
+                                   "such as en, de, fr, es, it, nl, pt") from e
         self.stops = {w.lower() for w in self.nlp.Defaults.stop_words} | set(settings.stop_words)
         self.lemma_table = None
         if settings.lemmas and not settings.pipeline:

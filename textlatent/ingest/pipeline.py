@@ -18,8 +18,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from . import registry, store
-from .errors import EmptyCorpus, InvalidInput
+from ..errors import EmptyCorpus, InvalidInput
+from ..store import queries as db
 from .phrases import apply_phrases, learn_phrases
 from .sources import ReadOptions, iter_sources
 from .tokenize import TokenizerSettings, tokenize_stream
@@ -47,7 +47,8 @@ class IngestSummary:
         return dict(self.__dict__)
 
 
-def check_name(name):
+def valid_corpus_name(name):
+    """``name`` stripped, or InvalidInput saying what a corpus name may hold."""
     if not isinstance(name, str) or not name.strip():
         raise InvalidInput("a corpus needs a name")
     name = name.strip()
@@ -61,7 +62,7 @@ def content_hash(text):
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
-def ingest(config, name, paths, read_options=None, settings=None, workers=None, progress=None):
+def ingest(store, name, paths, read_options=None, settings=None, workers=None, progress=None):
     """Add the documents of ``paths`` to corpus ``name`` (created when new).
 
     ``settings`` (a :class:`TokenizerSettings`) applies to a new corpus; an existing
@@ -69,12 +70,11 @@ def ingest(config, name, paths, read_options=None, settings=None, workers=None, 
     is called as documents are tokenized. Returns an :class:`IngestSummary`.
     """
     started = time.perf_counter()
-    name = check_name(name)
+    name = valid_corpus_name(name)
     read_options = read_options or ReadOptions()
-    engine = store.get_engine(config.database_url)
-    with store.read(engine) as conn:
-        corpus = store.find_corpus(conn, name)
-        known = store.corpus_hashes(conn, corpus["id"]) if corpus else set()
+    with store.read() as conn:
+        corpus = db.find_corpus(conn, name)
+        known = db.corpus_hashes(conn, corpus["id"]) if corpus else set()
     if corpus:
         frozen = TokenizerSettings.from_dict(corpus["settings"])
         if settings is not None and settings.to_dict() != frozen.to_dict():
@@ -85,10 +85,10 @@ def ingest(config, name, paths, read_options=None, settings=None, workers=None, 
     summary = IngestSummary(corpus=name, created=corpus is None)
     progress = progress or (lambda done, total, message: None)
 
-    os.makedirs(os.path.join(config.home, "tmp"), exist_ok=True)
-    with tempfile.TemporaryFile("w+", encoding="utf-8", dir=os.path.join(config.home, "tmp")) as spool:
+    os.makedirs(store.path("tmp"), exist_ok=True)
+    with tempfile.TemporaryFile("w+", encoding="utf-8", dir=store.path("tmp")) as spool:
         learner = learn_phrases(settings) if settings.phrases and not (corpus and corpus["phrases"] is not None) else None
-        n_spooled = _spool(read_options, paths, settings, workers or config.workers, known, summary,
+        n_spooled = _spool(read_options, paths, settings, workers or store.workers, known, summary,
                            spool, learner, progress)
         if n_spooled == 0 and corpus is None:
             raise EmptyCorpus(f"no text to ingest: {summary.empty} empty and {summary.duplicates} "
@@ -96,7 +96,7 @@ def ingest(config, name, paths, read_options=None, settings=None, workers=None, 
         phrases = learner.export() if learner is not None else None
         spool.seek(0)
         progress(summary.added + summary.duplicates + summary.empty, 0, "writing to the database")
-        with store.write(engine) as conn:
+        with store.write() as conn:
             _write(conn, name, settings, spool, phrases, summary)
     summary.report = read_options.report
     summary.seconds = round(time.perf_counter() - started, 3)
@@ -142,15 +142,15 @@ def _spool(read_options, paths, settings, workers, known, summary, spool, learne
 
 
 def _write(conn, name, settings, spool, learned_phrases, summary):
-    corpus = store.find_corpus(conn, name)
+    corpus = db.find_corpus(conn, name)
     if corpus is None:
-        corpus = store.create_corpus(conn, name, settings.to_dict())
+        corpus = db.create_corpus(conn, name, settings.to_dict())
         summary.created = True
     # Re-read under the write lock: a concurrent ingest may have added the same texts.
-    known = store.corpus_hashes(conn, corpus["id"])
+    known = db.corpus_hashes(conn, corpus["id"])
     phrases = corpus["phrases"] if corpus["phrases"] is not None else (learned_phrases or [])
     pairs = {tuple(p) for p in phrases}
-    term_list, df, cf = store.load_terms(conn, corpus["id"])
+    term_list, df, cf = db.load_terms(conn, corpus["id"])
     old_n = len(term_list)
     index = {t: i for i, t in enumerate(term_list)}
     changed = set()
@@ -188,11 +188,11 @@ def _write(conn, name, settings, spool, learned_phrases, summary):
         summary.added += 1
         summary.tokens += len(tokens)
         if len(rows) >= 1000:
-            store.insert_documents(conn, rows)
+            db.insert_documents(conn, rows)
             rows = []
-    store.insert_documents(conn, rows)
-    store.save_terms(conn, corpus["id"], old_n, term_list, df, cf, sorted(changed))
-    store.finish_ingest(conn, corpus["id"], position, n_tokens,
+    db.insert_documents(conn, rows)
+    db.save_terms(conn, corpus["id"], old_n, term_list, df, cf, sorted(changed))
+    db.finish_ingest(conn, corpus["id"], position, n_tokens,
                         [list(p) for p in sorted(pairs)] if corpus["phrases"] is None else None)
     summary.documents = position
     summary.vocabulary = len(term_list)
@@ -203,15 +203,14 @@ def _cut(value, n):
     return value[:n] if isinstance(value, str) else value
 
 
-def delete_corpus(config, name):
+def delete_corpus(store, name):
     """Delete a corpus, its documents, vocabulary and models (files included)."""
     import shutil
-    engine = store.get_engine(config.database_url)
-    with store.write(engine) as conn:
-        corpus = store.get_corpus(conn, name)
-        paths = [m["path"] for m in store.list_models(conn, corpus["id"])]
-        store.delete_corpus(conn, corpus["id"])
-    registry.forget()
+    with store.write() as conn:
+        corpus = db.get_corpus(conn, name)
+        paths = [m["path"] for m in db.list_models(conn, corpus["id"])]
+        db.delete_corpus(conn, corpus["id"])
+    store.forget()
     for p in paths:
-        shutil.rmtree(os.path.join(config.home, p), ignore_errors=True)
+        shutil.rmtree(store.path(p), ignore_errors=True)
 

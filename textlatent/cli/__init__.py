@@ -1,0 +1,13 @@
+"""The ``textlatent`` command: one short function per command over the library.
+
+Each command reads its options, calls one library function, and turns the library's
+errors into a one-line message and exit status 1 (never a traceback). The commands
+live by area in :mod:`.corpora`, :mod:`.training` and :mod:`.service`.
+"""
+
+from . import corpora, service, training  # noqa: F401  (each registers its commands on the group)
+from .base import cli
+
+
+def main():
+    cli(prog_name="textlatent")

@@ -1,0 +1,185 @@
+"""Commands about models: train, models, topics, infer, similar, export."""
+
+import sys
+import time
+
+import click
+
+from ..jobs.kinds import KINDS, MODEL_KINDS
+from .base import Bar, cli, emit, store_of
+
+
+def _param_options(spec):
+    def decorate(f):
+        for p in reversed(spec):
+            f = click.option("--" + p.name.replace("_", "-"), p.name, default=None,
+                             help=f"{p.help} ({p.describe()}; default {p.default}).")(f)
+        return f
+    return decorate
+
+
+@cli.group()
+def train():
+    """Train a model: lda (topics) or word2vec (word vectors)."""
+
+
+def _train(ctx, fn, corpus, params, quiet, as_json, unit):
+    bar = Bar(quiet, unit)
+    t = time.perf_counter()
+    try:
+        model_id = fn(store_of(ctx), corpus, {k: v for k, v in params.items() if v is not None}, progress=bar)
+    finally:
+        bar.close()
+    from ..store import registry
+    _, model = registry.find_model(store_of(ctx), corpus, model_id)
+    emit(_model_json(model), as_json, lambda m: click.echo(
+        f"model {m['id']} ({m['kind']}) trained in {time.perf_counter() - t:.1f} s\n" + _metrics_line(m)))
+
+
+def _train_command(kind):
+    """``textlatent train KIND CORPUS``, its options from the kind's parameter table."""
+    @click.argument("corpus")
+    @_param_options(kind.params)
+    @click.option("--quiet", "-q", is_flag=True)
+    @click.option("--json", "as_json", is_flag=True)
+    @click.pass_context
+    def command(ctx, corpus, quiet, as_json, **params):
+        _train(ctx, kind.train, corpus, params, quiet, as_json, "epochs" if kind.name == "word2vec" else "docs")
+    command.__doc__ = f"{kind.summary}\n\n    \b\n    Example:\n        {kind.example}\n    "
+    return train.command(kind.name)(command)
+
+
+for _kind in MODEL_KINDS:
+    _train_command(KINDS[_kind])
+
+
+def _model_json(m):
+    return {k: m[k] for k in ("id", "kind", "params", "seed", "fingerprint", "versions", "train_seconds",
+                              "metrics", "created")}
+
+
+def _metrics_line(m):
+    x = m["metrics"]
+    if m["kind"] == "lda":
+        parts = [f"{m['params']['num_topics']} topics", f"c_npmi {x.get('coherence_c_npmi')}",
+                 f"u_mass {x.get('coherence_u_mass')}", f"perplexity {x.get('perplexity')}"]
+        if "nmi_labels" in x:
+            parts.append(f"NMI with labels {x['nmi_labels']}")
+    else:
+        parts = [f"{x.get('vocabulary'):,} words", f"{m['params']['vector_size']} dimensions"]
+        if "analogy_accuracy" in x:
+            parts += [f"analogies {x['analogy_accuracy']}", f"WordSim353 {x.get('wordsim353_spearman')}"]
+    return ", ".join(parts)
+
+
+@cli.command()
+@click.argument("corpus")
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_context
+def models(ctx, corpus, as_json):
+    """List a corpus's models, newest first (the newest of each kind is the default)."""
+    from ..store import registry
+    rows = [_model_json(m) for m in registry.list_models(store_of(ctx), corpus)]
+
+    def text(rows):
+        if not rows:
+            click.echo(f"{corpus} has no models yet: textlatent train lda {corpus}")
+        for m in rows:
+            click.echo(f"{m['id']}\t{m['kind']}\t{m['created']:%Y-%m-%d %H:%M}\t{m['train_seconds']:.1f} s\t"
+                       + _metrics_line(m))
+    emit(rows, as_json, text)
+
+
+@cli.command()
+@click.argument("corpus")
+@click.option("--model", "model_id", help="Model id (default: the newest LDA model).")
+@click.option("--topn", default="10", show_default=True, help="Terms per topic.")
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_context
+def topics(ctx, corpus, model_id, topn, as_json):
+    """Print the topics of an LDA model with their coherence."""
+    from ..explore.topics import corpus_topics
+    found = corpus_topics(store_of(ctx), corpus, model_id, topn)
+    model, rows = found["model"], found["topics"]
+
+    def text(rows):
+        click.echo(f"model {model['id']}: {_metrics_line(model)}")
+        for t in rows:
+            label = f" [{t['label']}]" if t["label"] else ""
+            coh = t["coherence_c_npmi"]
+            click.echo(f"{t['topic']:>3}{label} ({'c_npmi ' + format(coh, '.3f') if coh is not None else ''}): "
+                       + " ".join(term for term, _ in t["terms"]))
+    emit({"model_id": model["id"], "topics": rows}, as_json, lambda d: text(d["topics"]))
+
+
+@cli.command()
+@click.argument("corpus")
+@click.argument("text")
+@click.option("--model", "model_id", help="Model id (default: the newest LDA model).")
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_context
+def infer(ctx, corpus, text, model_id, as_json):
+    """Print the topic mixture of a new text (TEXT, or - to read standard input).
+
+    \b
+    Example:
+        echo "The budget deficit and taxes" | textlatent infer speeches -
+    """
+    from ..explore.inference import infer as run
+    from ..explore.topics import topics_of
+    from ..store import registry
+    if text == "-":
+        text = sys.stdin.read()
+    result = run(store_of(ctx), corpus, text, model_id)
+
+    def show(r):
+        _, model = registry.find_model(store_of(ctx), corpus, r["model_id"])
+        tops = {t["topic"]: t for t in topics_of(store_of(ctx), model, 6)}
+        click.echo(f"{r['terms_used']} of {r['terms_total']} terms known to model {r['model_id']}")
+        for k, w in r["topics"]:
+            if w >= 0.01:
+                click.echo(f"{w:6.1%}  topic {k}: " + " ".join(t for t, _ in tops[k]["terms"]))
+    emit(result, as_json, show)
+
+
+@cli.command()
+@click.argument("corpus")
+@click.argument("words", nargs=-1, required=True)
+@click.option("--negative", "-n", multiple=True, help="Words to subtract (analogies).")
+@click.option("--topn", default="10", show_default=True)
+@click.option("--model", "model_id", help="Model id (default: the newest Word2Vec model).")
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_context
+def similar(ctx, corpus, words, negative, topn, model_id, as_json):
+    """Nearest words by cosine similarity; with --negative, analogies.
+
+    \b
+    Example:
+        textlatent similar news space
+        textlatent similar speeches king woman --negative man
+    """
+    from ..explore.words import similar as run
+    result = run(store_of(ctx), corpus, list(words), list(negative), topn, model_id)
+    emit(result, as_json, lambda r: click.echo("\n".join(f"{s:.3f}  {w}" for w, s in r["results"])))
+
+
+@cli.command()
+@click.argument("corpus")
+@click.argument("what", type=click.Choice(["doc-topics", "topic-terms", "vectors"]))
+@click.option("--format", "fmt", required=True,
+              help="doc-topics: csv, jsonl, npy, parquet; topic-terms: csv; "
+                   "vectors: word2vec, word2vec-binary, projector (a folder).")
+@click.option("--output", "-o", required=True, type=click.Path(), help="File (or folder) to write.")
+@click.option("--model", "model_id", help="Model id (default: the newest of the fitting kind).")
+@click.pass_context
+def export(ctx, corpus, what, fmt, output, model_id):
+    """Export document-topic vectors, the topic-term table, or word vectors.
+
+    \b
+    Example:
+        textlatent export news doc-topics --format parquet --output news-topics.parquet
+        textlatent export news vectors --format word2vec --output news.vec
+    """
+    from ..export import export as run
+    for path in run(store_of(ctx), corpus, what, fmt, output, model_id):
+        click.echo(f"wrote {path}")

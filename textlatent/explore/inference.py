@@ -1,0 +1,63 @@
+"""Inference on new text: a text's topic mixture under a stored LDA model, tokenized as its corpus was."""
+
+import functools
+import json
+import os
+from collections import Counter
+
+import numpy as np
+
+from ..errors import EmptyCorpus, InvalidInput
+from ..ingest.phrases import apply_phrases
+from ..ingest.tokenize import Tokenizer, TokenizerSettings
+from ..store import registry
+
+
+@functools.lru_cache(maxsize=4)
+def _lda_for_inference(folder):
+    from gensim.models import LdaModel
+
+    lam = np.load(os.path.join(folder, "lambda.npy"), allow_pickle=False)
+    alpha = np.load(os.path.join(folder, "alpha.npy"), allow_pickle=False)
+    eta = np.load(os.path.join(folder, "eta.npy"), allow_pickle=False)
+    vocab = registry.read_json(os.path.join(folder, "vocab.json"))
+    id2word = dict(enumerate(vocab))
+    model = LdaModel(num_topics=lam.shape[0], id2word=id2word, alpha=alpha, eta=eta, dtype=np.float32,
+                     random_state=0)
+    model.state.sstats[...] = lam - eta
+    model.sync_state()
+    return model, {t: i for i, t in enumerate(vocab)}
+
+
+@functools.lru_cache(maxsize=4)
+def _corpus_tokenizer(settings_json):
+    return Tokenizer(TokenizerSettings.from_dict(json.loads(settings_json)))
+
+
+def corpus_terms(corpus, text):
+    """Tokenize ``text`` exactly as the corpus was: same settings, same phrases."""
+    tok = _corpus_tokenizer(json.dumps(corpus["settings"], sort_keys=True))
+    tokens = tok([text])[0]
+    pairs = {tuple(p) for p in corpus["phrases"] or []}
+    return apply_phrases(tokens, pairs) if pairs else tokens
+
+
+def infer(store, corpus_name, text, model_id=None):
+    """Topic mixture of a new text: ``{"topics": [[k, weight]...] (all K, by weight), "terms_used"}``."""
+    if not isinstance(text, str) or not text.strip():
+        raise InvalidInput("give some text to infer topics for")
+    if len(text) > 10_000_000:
+        raise InvalidInput("text longer than 10,000,000 characters")
+    corpus, model_row = registry.find_model(store, corpus_name, model_id, kind="lda")
+    model, index = _lda_for_inference(registry.model_path(store, model_row))
+    terms = corpus_terms(corpus, text)
+    counts = Counter(index[t] for t in terms if t in index)
+    if not counts:
+        raise EmptyCorpus("none of the text's words is in the model's vocabulary")
+    gamma, _ = model.inference([sorted(counts.items())])
+    theta = gamma[0] / gamma[0].sum()
+    order = np.argsort(-theta)
+    return {"model_id": model_row["id"], "topics": [[int(k), round(float(theta[k]), 5)] for k in order],
+            "terms_used": int(sum(counts.values())), "terms_total": len(terms)}
+
+

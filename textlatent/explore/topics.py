@@ -1,0 +1,117 @@
+"""Reads of a trained LDA model: its topics, their documents, and the labels people give them.
+
+Everything here reads arrays stored at training time (memory-mapped) and the model's row;
+nothing is recomputed per request.
+"""
+
+import functools
+import os
+
+import numpy as np
+
+from ..errors import InvalidInput
+from ..params import Param, validate
+from ..store import queries as db
+from ..store import registry
+
+TOPN_MAX = 1000
+
+
+@functools.lru_cache(maxsize=8)
+def _arrays(folder):
+    load = functools.partial(np.load, mmap_mode="r", allow_pickle=False)
+    return {
+        "vocab": registry.read_json(os.path.join(folder, "vocab.json")),
+        "topic_terms": load(os.path.join(folder, "topic_terms.npy")),
+        "doc_topics": load(os.path.join(folder, "doc_topics.npy")),
+    }
+
+
+def model_arrays(store, model):
+    """The stored arrays of an LDA model, memory-mapped: ``vocab`` (V terms), ``topic_terms``
+    (K x V), ``doc_topics`` (n_docs x K, row = document position)."""
+    return _arrays(registry.model_path(store, model))
+
+
+def corpus_topics(store, corpus_name, model_id=None, topn=10):
+    """The topics of model ``model_id`` of a corpus, or of its newest LDA model:
+    ``{"model": the model row, "topics": topics_of(...)}``."""
+    topn = validate([Param("topn", "int", 10, 1, TOPN_MAX)], {"topn": topn})["topn"]
+    _, model = registry.find_model(store, corpus_name, model_id, kind="lda")
+    return {"model": model, "topics": topics_of(store, model, topn)}
+
+
+def topics_of(store, model, topn=10):
+    """The model's topics: ``[{"topic", "label", "terms": [[term, weight]...], "coherence_c_npmi",
+    "coherence_u_mass"}]``, K of them in topic order, terms by weight."""
+    a = model_arrays(store, model)
+    tt, vocab = a["topic_terms"], a["vocab"]
+    labels = model.get("labels") or {}
+    npmi = model["metrics"].get("coherence_c_npmi_per_topic") or []
+    umass = model["metrics"].get("coherence_u_mass_per_topic") or []
+    out = []
+    for k in range(tt.shape[0]):
+        row = np.asarray(tt[k])
+        n = min(topn, len(row))
+        top = np.argpartition(-row, n - 1)[:n]      # a full sort of the vocabulary costs ~1 ms a topic
+        top = top[np.argsort(-row[top], kind="stable")]
+        out.append({"topic": k, "label": labels.get(str(k)),
+                    "terms": [[vocab[i], round(float(row[i]), 6)] for i in top],
+                    "coherence_c_npmi": npmi[k] if k < len(npmi) else None,
+                    "coherence_u_mass": umass[k] if k < len(umass) else None})
+    return out
+
+
+def topic_documents(store, model, topic, limit=10):
+    """The documents where ``topic`` weighs most: ``[{position, doc_key, title, label, weight}]``."""
+    a = model_arrays(store, model)
+    theta = a["doc_topics"]
+    K = theta.shape[1]
+    limit = validate([Param("limit", "int", 10, 1, TOPN_MAX)], {"limit": limit})["limit"]
+    topic = check_topic(topic, K)
+    col = np.asarray(theta[:, topic])
+    n = min(limit, len(col))
+    top = np.argpartition(-col, n - 1)[:n]
+    top = top[np.argsort(-col[top])]
+    with store.read() as conn:
+        docs = {d["position"]: d for d in db.get_documents(
+            conn, model["corpus_id"], positions=top.tolist(),
+            columns=("id", "position", "doc_key", "title", "label"))}
+    return [dict(docs[int(i)], weight=round(float(col[i]), 5)) for i in top if int(i) in docs]
+
+
+MAX_LABEL = 200
+
+
+def check_topic(topic, K):
+    """A topic number of a K-topic model, from an int or a string."""
+    try:
+        topic = int(topic)
+    except (TypeError, ValueError):
+        raise InvalidInput(f"topics are whole numbers 0..{K - 1}, not {str(topic)[:50]!r}") from None
+    if not 0 <= topic < K:
+        raise InvalidInput(f"topics are 0..{K - 1}, not {topic}")
+    return topic
+
+
+def set_labels(store, model_id, labels):
+    """Give topics names a person chose: ``{topic: label}``; an empty label removes one."""
+    _, model = registry.get_model(store, model_id)
+    if model["kind"] != "lda":
+        raise InvalidInput(f"model {model['id']} is a {model['kind']} model; only LDA topics have labels")
+    if not isinstance(labels, dict):
+        raise InvalidInput('send {"labels": {"<topic>": "<label>", ...}}')
+    K = model["params"]["num_topics"]
+    current = dict(model.get("labels") or {})
+    for key, value in labels.items():
+        k = check_topic(key, K)
+        if value is None or (isinstance(value, str) and not value.strip()):
+            current.pop(str(k), None)
+            continue
+        if not isinstance(value, str) or len(value) > MAX_LABEL:
+            raise InvalidInput(f"a label is text of at most {MAX_LABEL} characters")
+        current[str(k)] = " ".join(value.split())
+    with store.write() as conn:
+        db.get_model(conn, model["id"])
+        db.set_model_labels(conn, model["id"], current)
+    return current

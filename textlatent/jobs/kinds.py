@@ -1,0 +1,121 @@
+"""Every kind of background job, in one table.
+
+A kind says how its parameters are checked before the job is queued, how it runs in a
+worker, what it produces (a corpus or a model) and what is left to clean once it ended.
+The API, the OpenAPI document, the CLI and the worker all read this table: a new kind
+of job is one entry here.
+"""
+
+from dataclasses import dataclass, field
+from typing import Callable
+
+from ..errors import Conflict, EmptyCorpus, InvalidInput
+from ..ingest import ReadOptions, TokenizerSettings, ingest, valid_corpus_name
+from ..ingest.uploads import StagedUpload
+from ..models import LDA_PARAMS, W2V_PARAMS, train_lda, train_word2vec, validate_lda, validate_w2v
+from ..store import queries as db
+
+
+@dataclass(frozen=True)
+class JobKind:
+    """One kind of job.
+
+    ``validate(store, corpus_name, params) -> (corpus_name, params)`` raises the library's
+    error for bad input; ``run(store, job, progress) -> (model_id or None, result or None)``;
+    ``produces``: "corpus" or "model"; ``params``: the parameter table that forms, CLI
+    options and the OpenAPI document describe; ``ended(params, status)`` cleans what the
+    parameters hold once the job ended (files of an upload, say). A kind that trains a
+    model also names its ``train(store, corpus_name, params, progress, workdir_prefix)``,
+    which the CLI calls in its own process, and an ``example`` of its command line.
+    """
+
+    name: str
+    summary: str
+    validate: Callable
+    run: Callable
+    produces: str
+    params: tuple = ()
+    ended: Callable = field(default=lambda params, status: None)
+    train: Callable | None = None
+    example: str = ""
+
+
+def workdir_prefix(job):
+    """The prefix of a job's temporary model folders: what a killed worker left is found by it."""
+    return f".tmp-job{job['id']}-"
+
+
+# -- ingest ----------------------------------------------------------------------------------
+
+def _validate_ingest(store, corpus_name, params):
+    staged = StagedUpload.from_params(params)
+    if not staged.files:
+        raise InvalidInput("an ingest job needs the files of an upload")
+    if not staged.exists():
+        raise Conflict("the uploaded files of this job are gone; upload them again")
+    ReadOptions(**staged.read)                 # validates split
+    if staged.tokenizer:
+        TokenizerSettings.from_dict(staged.tokenizer)
+    return valid_corpus_name(corpus_name), staged.to_params()
+
+
+def _run_ingest(store, job, progress):
+    staged = StagedUpload.from_params(job["params"])
+    settings = TokenizerSettings.from_dict(staged.tokenizer) if staged.tokenizer else None
+    summary = ingest(store, job["corpus_name"], list(staged.files), ReadOptions(**staged.read), settings,
+                     progress=progress)
+    return None, summary.to_dict()
+
+
+def _ingest_ended(params, status):
+    # A failed or cancelled ingest keeps its files, so that it can be retried.
+    if status == "finished":
+        StagedUpload.from_params(params).discard()
+
+
+# -- training --------------------------------------------------------------------------------
+
+def _trainable(store, corpus_name):
+    with store.read() as conn:
+        corpus = db.get_corpus(conn, corpus_name)      # CorpusNotFound for an unknown corpus
+    if not corpus["n_tokens"]:
+        raise EmptyCorpus(f"corpus {corpus['name']!r} has no tokens to train on")
+    return corpus
+
+
+def _validate_lda(store, corpus_name, params):
+    corpus = _trainable(store, corpus_name)
+    return corpus["name"], validate_lda(params, corpus["n_docs"])
+
+
+def _validate_w2v(store, corpus_name, params):
+    corpus = _trainable(store, corpus_name)
+    return corpus["name"], validate_w2v(params)
+
+
+def _training(train):
+    """The ``run`` of a kind that trains a model with ``train``."""
+    def run(store, job, progress):
+        return train(store, job["corpus_name"], job["params"], progress, workdir_prefix=workdir_prefix(job)), None
+    return run
+
+
+KINDS = {k.name: k for k in (
+    JobKind("ingest", "Read uploaded files into a corpus.", _validate_ingest, _run_ingest, "corpus",
+            ended=_ingest_ended),
+    JobKind("lda", "Train LDA topics on a corpus.", _validate_lda, _training(train_lda), "model",
+            tuple(LDA_PARAMS), train=train_lda, example="textlatent train lda news --num-topics 20 --seed 7"),
+    JobKind("word2vec", "Train Word2Vec vectors on a corpus.", _validate_w2v, _training(train_word2vec), "model",
+            tuple(W2V_PARAMS), train=train_word2vec,
+            example="textlatent train word2vec news --vector-size 100 --epochs 10"),
+)}
+
+MODEL_KINDS = tuple(name for name, k in KINDS.items() if k.produces == "model")
+
+
+def job_kind(name):
+    """The :class:`JobKind` called ``name``, or InvalidInput naming the kinds there are."""
+    kind = KINDS.get(name) if isinstance(name, str) else None
+    if kind is None:
+        raise InvalidInput(f"kind must be one of {', '.join(KINDS)}, not {str(name)[:50]!r}")
+    return kind

@@ -1,0 +1,58 @@
+"""Quality figures of a topic model: coherence (c_npmi, u_mass), perplexity bound, NMI with labels."""
+
+from collections import Counter
+
+import numpy as np
+
+from ..store import queries as db
+
+
+def topic_quality(model, topic_terms, vocab, stored, dictionary, remap, matrix, topn=10):
+    """Mean and per-topic c_npmi (on the corpus's token lists) and u_mass (on ``matrix``), and
+    the per-word log perplexity bound on the first 5,000 documents."""
+    from gensim.models import CoherenceModel
+
+    K = len(topic_terms)
+    top = [[vocab[i] for i in np.argsort(-topic_terms[k])[:topn]] for k in range(K)]
+    npmi = CoherenceModel(topics=top, texts=stored.texts(remap), dictionary=dictionary, coherence="c_npmi",
+                          topn=topn, processes=1).get_coherence_per_topic()
+    umass = CoherenceModel(topics=top, corpus=matrix, dictionary=dictionary,
+                           coherence="u_mass", topn=topn, processes=1).get_coherence_per_topic()
+    sample = [matrix.row(i) for i in range(min(len(matrix), 5000))]
+    bound = float(model.log_perplexity(sample)) if sum(len(b) for b in sample) else float("nan")
+    return {
+        "coherence_c_npmi": mean(npmi), "coherence_u_mass": mean(umass),
+        "coherence_c_npmi_per_topic": [rounded(x) for x in npmi],
+        "coherence_u_mass_per_topic": [rounded(x) for x in umass],
+        "log_perplexity": rounded(bound), "perplexity": rounded(float(np.exp2(-bound))),
+    }
+
+
+def mean(values):
+    values = [v for v in values if v == v]
+    return rounded(sum(values) / len(values)) if values else None
+
+
+def rounded(x):
+    return None if x is None or x != x else round(float(x), 5)
+
+
+def label_nmi(stored, theta):
+    """NMI between each document's dominant topic and its label, when documents have labels."""
+    labels = [d["label"] for d in db.iter_documents(stored.store, stored.id, ("position", "label"))]
+    if sum(1 for x in labels if x) < 0.5 * len(labels) or len(set(labels)) < 2:
+        return None
+    dominant = theta.argmax(axis=1)
+    return nmi(labels, dominant.tolist())
+
+
+def nmi(a, b):
+    """Normalized mutual information (arithmetic mean normalisation, as scikit-learn's default)."""
+    n = len(a)
+    ca, cb, cab = Counter(a), Counter(b), Counter(zip(a, b))
+    mi = sum(c / n * np.log(c * n / (ca[x] * cb[y])) for (x, y), c in cab.items())
+    ha = -sum(c / n * np.log(c / n) for c in ca.values())
+    hb = -sum(c / n * np.log(c / n) for c in cb.values())
+    return float(mi / ((ha + hb) / 2)) if ha + hb > 0 else 1.0
+
+

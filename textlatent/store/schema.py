@@ -1,0 +1,204 @@
+"""The database's tables, its engine per URL, and transactions.
+
+SQLite is the default (one file in the data directory, WAL, foreign keys on, write
+transactions started with ``BEGIN IMMEDIATE`` so concurrent writers queue on the
+busy timeout instead of failing with "database is locked"). Any SQLAlchemy URL works.
+"""
+
+import contextlib
+import datetime as dt
+import os
+import threading
+
+from sqlalchemy import (
+    JSON, Boolean, Column, DateTime, Float, ForeignKey, Index, Integer, LargeBinary, MetaData,
+    String, Table, Text, UniqueConstraint, create_engine, event, insert, select, update,
+)
+
+from ..errors import InvalidInput
+
+SCHEMA_VERSION = 2
+
+# Each step brings a database of the version before it up to its key's version.
+MIGRATIONS = {
+    2: ["ALTER TABLE tl_jobs ADD COLUMN result JSON"],   # what a finished job produced
+}
+
+metadata = MetaData()
+
+meta = Table(
+    "tl_meta", metadata,
+    Column("key", String(64), primary_key=True),
+    Column("value", Text, nullable=False),
+)
+
+corpora = Table(
+    "tl_corpora", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("name", String(200), nullable=False, unique=True),
+    Column("settings", JSON, nullable=False),       # tokenizer settings, frozen at creation
+    Column("phrases", JSON, nullable=True),         # [[a, b], ...] learned bigrams, frozen
+    Column("n_docs", Integer, nullable=False, default=0),
+    Column("n_tokens", Integer, nullable=False, default=0),
+    Column("created", DateTime, nullable=False),
+    Column("updated", DateTime, nullable=False),
+)
+
+documents = Table(
+    "tl_documents", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("corpus_id", ForeignKey("tl_corpora.id", ondelete="CASCADE"), nullable=False),
+    Column("position", Integer, nullable=False),    # 0..n-1 within the corpus: row of doc-topic arrays
+    Column("doc_key", String(500), nullable=False),  # the id field, or the source path
+    Column("source", String(1000), nullable=True),
+    Column("title", Text, nullable=True),
+    Column("label", String(500), nullable=True),
+    Column("date", String(100), nullable=True),
+    Column("meta", JSON, nullable=True),
+    Column("text", Text, nullable=False),
+    Column("content_hash", String(64), nullable=False),
+    Column("n_tokens", Integer, nullable=False),
+    Column("tokens", LargeBinary, nullable=False),  # uint32 term ids, little-endian
+    UniqueConstraint("corpus_id", "content_hash", name="uq_doc_hash"),
+    UniqueConstraint("corpus_id", "position", name="uq_doc_position"),
+)
+Index("ix_doc_key", documents.c.corpus_id, documents.c.doc_key)
+
+terms = Table(
+    "tl_terms", metadata,
+    Column("corpus_id", ForeignKey("tl_corpora.id", ondelete="CASCADE"), primary_key=True),
+    Column("id", Integer, primary_key=True, autoincrement=False),
+    Column("term", String(200), nullable=False),
+    Column("df", Integer, nullable=False),
+    Column("cf", Integer, nullable=False),
+)
+
+models = Table(
+    "tl_models", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("corpus_id", ForeignKey("tl_corpora.id", ondelete="CASCADE"), nullable=False),
+    Column("kind", String(20), nullable=False),
+    Column("params", JSON, nullable=False),
+    Column("seed", Integer, nullable=True),
+    Column("fingerprint", String(64), nullable=False),
+    Column("versions", JSON, nullable=False),
+    Column("train_seconds", Float, nullable=False),
+    Column("metrics", JSON, nullable=False),
+    Column("path", String(500), nullable=False),    # relative to the data directory
+    Column("labels", JSON, nullable=True),          # topic labels a person gave
+    Column("created", DateTime, nullable=False),
+)
+
+jobs = Table(
+    "tl_jobs", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("kind", String(20), nullable=False),
+    Column("corpus_name", String(200), nullable=False),
+    Column("params", JSON, nullable=False),
+    Column("status", String(20), nullable=False, default="pending"),
+    Column("done", Integer, nullable=False, default=0),
+    Column("total", Integer, nullable=False, default=0),
+    Column("message", Text, nullable=False, default=""),
+    Column("error", Text, nullable=True),
+    Column("cancel_requested", Boolean, nullable=False, default=False),
+    Column("model_id", Integer, nullable=True),
+    Column("worker", String(100), nullable=True),
+    Column("created", DateTime, nullable=False),
+    Column("started", DateTime, nullable=True),
+    Column("finished", DateTime, nullable=True),
+    Column("heartbeat", DateTime, nullable=True),
+    Column("result", JSON, nullable=True),
+)
+
+
+def now():
+    return dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
+
+
+_engines = {}
+_engines_lock = threading.Lock()
+
+
+def _sqlite_events(engine):
+    @event.listens_for(engine, "connect")
+    def _connect(dbapi_conn, _record):
+        # Let SQLAlchemy's begin event issue BEGIN itself (pysqlite would defer it).
+        dbapi_conn.isolation_level = None
+        cur = dbapi_conn.cursor()
+        cur.execute("PRAGMA journal_mode=WAL")
+        cur.execute("PRAGMA foreign_keys=ON")
+        cur.execute("PRAGMA synchronous=NORMAL")
+        cur.execute("PRAGMA busy_timeout=30000")
+        cur.close()
+
+    @event.listens_for(engine, "begin")
+    def _begin(conn):
+        # A write transaction takes the write lock up front: a read-then-write
+        # transaction that upgrades later fails at once with "database is locked".
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if conn.get_execution_options().get("tl_write") else "BEGIN")
+
+
+def get_engine(url):
+    """One engine per URL per process; creates the SQLite directory and the schema."""
+    with _engines_lock:
+        engine = _engines.get(url)
+        if engine is not None:
+            return engine
+        if url.startswith("sqlite"):
+            path = url.split("///", 1)[-1]
+            if path and path != ":memory:":
+                os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
+            engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False})
+            _sqlite_events(engine)
+        else:
+            engine = create_engine(url, pool_pre_ping=True)
+        _create_schema(engine)
+        _engines[url] = engine
+        return engine
+
+
+def dispose_engines():
+    """Close pooled connections (tests, and forked worker processes)."""
+    with _engines_lock:
+        for engine in _engines.values():
+            engine.dispose()
+        _engines.clear()
+
+
+def _create_schema(engine):
+    metadata.create_all(engine)
+    with write(engine) as conn:
+        row = conn.execute(select(meta.c.value).where(meta.c.key == "schema_version")).first()
+        if row is None:
+            conn.execute(insert(meta).values(key="schema_version", value=str(SCHEMA_VERSION)))
+            return
+        found = int(row.value)
+        if found > SCHEMA_VERSION:
+            raise InvalidInput(
+                f"the database has schema version {row.value}, newer than this textlatent "
+                f"({SCHEMA_VERSION}): upgrade textlatent")
+        for version in range(found + 1, SCHEMA_VERSION + 1):
+            for statement in MIGRATIONS[version]:
+                conn.exec_driver_sql(statement)
+        if found < SCHEMA_VERSION:
+            conn.execute(update(meta).where(meta.c.key == "schema_version").values(value=str(SCHEMA_VERSION)))
+
+
+@contextlib.contextmanager
+def write(engine):
+    """A write transaction (``BEGIN IMMEDIATE`` on SQLite); commits on success."""
+    with engine.connect().execution_options(tl_write=True) as conn:
+        with conn.begin():
+            yield conn
+
+
+@contextlib.contextmanager
+def read(engine):
+    with engine.connect() as conn:
+        with conn.begin():
+            yield conn
+
+
+def schema_version(engine):
+    with read(engine) as conn:
+        return int(conn.execute(select(meta.c.value).where(meta.c.key == "schema_version")).scalar_one())

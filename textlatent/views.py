@@ -1,0 +1,29 @@
+"""What each page shows, read in one transaction; the page and its JSON twin both call these."""
+
+from .explore.documents import overview_in
+from .jobs.runner import as_seen
+from .store import queries as db
+
+
+def home(store, recent_jobs=10):
+    """The index: ``{"corpora": corpus rows (with n_terms), "jobs": the newest jobs}``."""
+    with store.read() as conn:
+        return {"corpora": db.list_corpora(conn),
+                "jobs": [as_seen(j) for j in db.list_jobs(conn, limit=recent_jobs)]}
+
+
+def corpus_page(store, name, recent_jobs=20):
+    """A corpus: ``{"overview": see explore.documents.overview, "models": newest first,
+    "jobs": newest first}``."""
+    with store.read() as conn:
+        corpus = db.get_corpus(conn, name)
+        return {"overview": overview_in(conn, corpus),
+                "models": db.list_models(conn, corpus["id"]),
+                "jobs": [as_seen(j) for j in db.list_jobs(conn, corpus["name"], recent_jobs)]}
+
+
+def words_page(store, name):
+    """The corpus row and whether it has word vectors yet."""
+    with store.read() as conn:
+        corpus = db.get_corpus(conn, name)
+        return {"corpus": corpus, "has_vectors": bool(db.list_models(conn, corpus["id"], kind="word2vec"))}

@@ -5,6 +5,12 @@ from .jobs.runner import as_seen
 from .store import queries as db
 
 
+def corpora(store):
+    """Every corpus row, by name, with ``n_terms`` (its vocabulary size)."""
+    with store.read() as conn:
+        return db.list_corpora(conn)
+
+
 def home(store, recent_jobs=10):
     """The index: ``{"corpora": corpus rows (with n_terms), "jobs": the newest jobs}``."""
     with store.read() as conn:

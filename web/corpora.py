@@ -29,7 +29,7 @@ def index():
 
 @bp.get("/api/v1/corpora")
 def corpora_list():
-    return jsonify([corpus_summary(c) for c in views.home(get_store())["corpora"]])
+    return jsonify([corpus_summary(c) for c in views.corpora(get_store())])
 
 
 @bp.post("/api/v1/corpora")

@@ -5,7 +5,7 @@ from flask import Blueprint, Response, abort, jsonify, render_template, request,
 from textlatent import jobs
 from textlatent.errors import InvalidInput, ModelNotFound
 from textlatent.explore.inference import infer
-from textlatent.explore.topics import TOPN_MAX, set_labels, topic_documents, topics_of
+from textlatent.explore.topics import TOPN_MAX, ldavis_data, set_labels, topic_documents, topics_of
 from textlatent.export import download
 from textlatent.ingest.uploads import safe_filename
 from textlatent.params import Param, validate
@@ -75,10 +75,7 @@ def model_topic_documents(model_id, topic):
 @bp.get("/api/v1/models/<model_id>/ldavis.json")
 def model_ldavis(model_id):
     """pyLDAvis's prepared data, as stored at training time (never recomputed here)."""
-    m = _model(model_id, "lda")
-    with open(registry.model_path(get_store(), m, "ldavis.json"), "rb") as fh:
-        data = fh.read()
-    resp = Response(data, mimetype="application/json")
+    resp = Response(ldavis_data(get_store(), _model(model_id, "lda")), mimetype="application/json")
     resp.headers["Cache-Control"] = "private, max-age=3600"
     return resp
 

@@ -77,10 +77,8 @@ def ingest(ctx, sources, name, text_field, id_field, title_field, label_field, d
 @click.pass_context
 def corpora(ctx, as_json):
     """List the corpora with their document and vocabulary counts."""
-    from ..store import queries as db
-    with store_of(ctx).read() as conn:
-        rows = [{k: c[k] for k in ("name", "n_docs", "n_tokens", "n_terms", "created")}
-                for c in db.list_corpora(conn)]
+    from ..views import corpora as run
+    rows = [{k: c[k] for k in ("name", "n_docs", "n_tokens", "n_terms", "created")} for c in run(store_of(ctx))]
 
     def text(rows):
         if not rows:

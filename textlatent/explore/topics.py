@@ -33,6 +33,12 @@ def model_arrays(store, model):
     return _arrays(registry.model_path(store, model))
 
 
+def ldavis_data(store, model):
+    """pyLDAvis's prepared data of an LDA model, as stored at training time (JSON bytes)."""
+    with open(registry.model_path(store, model, "ldavis.json"), "rb") as fh:
+        return fh.read()
+
+
 def corpus_topics(store, corpus_name, model_id=None, topn=10):
     """The topics of model ``model_id`` of a corpus, or of its newest LDA model:
     ``{"model": the model row, "topics": topics_of(...)}``."""

@@ -97,7 +97,9 @@ def spec():
             "params": {"type": "object"}, "error": {"type": ["string", "null"]},
             "model_id": {"type": ["integer", "null"]}, "result": {"type": ["object", "null"]},
             "created": {"type": "string"}, "started": {"type": ["string", "null"]},
-            "finished": {"type": ["string", "null"]}, "url": {"type": "string"}}},
+            "finished": {"type": ["string", "null"]},
+            "elapsed_seconds": {"type": ["number", "null"], "description": "running time so far, or to its end"},
+            "url": {"type": "string"}}},
         "Model": {"type": "object", "required": ["id", "kind", "params", "metrics"], "properties": {
             "id": {"type": "integer"}, "kind": {"type": "string", "enum": list(MODEL_KINDS)},
             "params": {"type": "object"}, "seed": {"type": ["integer", "null"]},

@@ -86,14 +86,18 @@ def active_jobs(store, corpus_name):
 
 
 def job_json(job):
-    """The job as the API and the CLI show it."""
+    """The job as the API and the CLI show it; ``elapsed_seconds`` is its running time so
+    far (to its end once ended; None before it starts)."""
     def ts(value):
         return value.isoformat(timespec="seconds") + "Z" if value else None
     done, total = job["done"], job["total"]
+    started, finished = job["started"], job["finished"]
+    elapsed = ((finished or now()) - started).total_seconds() if started else None
     return {"id": job["id"], "kind": job["kind"], "corpus": job["corpus_name"], "status": job["status"],
             "progress": {"done": done, "total": total, "message": job["message"],
                          "fraction": round(min(done / total, 1.0), 4) if total else None},
             "params": {k: v for k, v in job["params"].items() if k not in ("files", "upload_dir")},
             "error": job["error"], "model_id": job["model_id"], "result": job.get("result"),
-            "created": ts(job["created"]), "started": ts(job["started"]), "finished": ts(job["finished"]),
+            "created": ts(job["created"]), "started": ts(started), "finished": ts(finished),
+            "elapsed_seconds": None if elapsed is None else round(max(0.0, elapsed), 1),
             "url": f"/api/v1/jobs/{job['id']}"}

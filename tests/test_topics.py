@@ -202,3 +202,33 @@ def test_start_and_order_are_parameters_with_reproducible_effects(config):
     assert model["params"]["init"] == "random" and model["params"]["shuffle"] is True
     # The bag-of-words files used for training are not kept with the model.
     assert not os.path.exists(registry.model_path(config, model, "bow"))
+
+
+def test_progress_counts_the_documents_of_each_pass_to_its_end(config):
+    import re
+    ingest(config, "inaug", [str(SAMPLE / "inaugural")])
+    seen = []
+    train_lda(config, "inaug", {"num_topics": 2, "passes": 3, "workers": 1, "chunksize": 16, "no_below": 2},
+              progress=lambda done, total, message: seen.append((done, total, message)))
+    n = StoredCorpus(config, "inaug").num_docs
+    for p in (1, 2, 3):
+        counts = [int(m.group(1).replace(",", "")) for _, _, msg in seen
+                  if (m := re.match(rf"LDA pass {p} of 3: ([\d,]+) of {n:,} documents", msg))]
+        assert counts == sorted(counts) and counts[0] == 0 and counts[-1] == n, (p, counts)
+    training = [(d, t) for d, t, msg in seen if msg.startswith("LDA pass")]
+    assert [d for d, _ in training] == sorted(d for d, _ in training) and training[-1] == (3 * n, 3 * n)
+
+
+def test_nmi_is_measured_only_against_labels_that_look_like_classes(config, trained, tmp_path):
+    import json
+    from textlatent.ingest import ReadOptions
+    m = registry.find_model(trained["config"], "news", kind="lda")[1]["metrics"]
+    assert m["nmi_classes"] == 4 and m["nmi_field"] == "label"
+    path = tmp_path / "own-labels.jsonl"
+    with open(path, "w") as fh:        # a label per document (a title, an id): not classes
+        for f in sorted((SAMPLE / "inaugural").iterdir()):
+            fh.write(json.dumps({"text": f.read_text(), "label": f.stem}) + "\n")
+    ingest(config, "own", [str(path)], ReadOptions(label_field="label"))
+    model_id = train_lda(config, "own", {"num_topics": 2, "passes": 1, "workers": 1, "no_below": 2})
+    metrics = registry.find_model(config, "own", model_id)[1]["metrics"]
+    assert "nmi_labels" not in metrics and metrics["coherence_c_npmi"] is not None

@@ -144,6 +144,9 @@ def fit(model, matrix, p, progress, chunksize):
         model.update(watched)
         if watched.cancelled:
             raise Cancelled("cancelled")
+        # The stream's last report came before its last chunk was trained: say the pass is done.
+        n = len(matrix)
+        progress((pass_ + 1) * n, p["passes"] * n, f"LDA pass {pass_ + 1} of {p['passes']}: {n:,} of {n:,} documents")
 
 
 def train_lda(store, corpus_name, params=None, progress=None, workdir_prefix=".tmp-"):

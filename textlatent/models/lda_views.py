@@ -46,9 +46,9 @@ def save_views(model, stored, dictionary, remap, matrix, workdir, progress):
     with open(os.path.join(workdir, "ldavis.json"), "w", encoding="utf-8") as fh:
         fh.write(prepared)
     metrics.update(num_terms=len(vocab), num_docs=stored.num_docs, num_tokens=int(term_freq.sum()))
-    nmi = quality.label_nmi(stored, np.asarray(theta))
+    nmi, classes = quality.label_nmi(stored, np.asarray(theta))
     if nmi is not None:
-        metrics["nmi_labels"] = quality.rounded(nmi)
+        metrics.update(nmi_labels=quality.rounded(nmi), nmi_field="label", nmi_classes=classes)
     return metrics
 
 

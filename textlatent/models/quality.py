@@ -37,13 +37,22 @@ def rounded(x):
     return None if x is None or x != x else round(float(x), 5)
 
 
+# Labels look like classes (a subject, a source), not like ids or titles, when there are a
+# few distinct values, each shared by several documents; only then is NMI against them shown.
+MAX_CLASSES, MIN_DOCS_PER_CLASS = 100, 5
+
+
 def label_nmi(stored, theta):
-    """NMI between each document's dominant topic and its label, when documents have labels."""
+    """``(NMI, classes)`` between each document's dominant topic and its label, or
+    ``(None, classes)`` when fewer than half the documents have a label or the labels do
+    not look like classes (2 to 100 distinct values, at least 5 documents each on average)."""
     labels = [d["label"] for d in db.iter_documents(stored.store, stored.id, ("position", "label"))]
-    if sum(1 for x in labels if x) < 0.5 * len(labels) or len(set(labels)) < 2:
-        return None
+    classes = len({x for x in labels if x})
+    if (sum(1 for x in labels if x) < 0.5 * len(labels) or not 2 <= classes <= MAX_CLASSES
+            or len(labels) < MIN_DOCS_PER_CLASS * classes):
+        return None, classes
     dominant = theta.argmax(axis=1)
-    return nmi(labels, dominant.tolist())
+    return nmi(labels, dominant.tolist()), classes
 
 
 def nmi(a, b):

@@ -61,6 +61,35 @@ def test_topic_terms_csv(lda, tmp_path):
     assert [float(r["weight"]) for r in first] == sorted((float(r["weight"]) for r in first), reverse=True)
 
 
+@pytest.fixture
+def labelled(trained, tmp_path):
+    """A copy of the trained data directory whose LDA model has two topics named."""
+    import shutil
+    from textlatent.explore.topics import set_labels
+    from textlatent.settings import load_settings
+    from textlatent.store import Store
+    home = tmp_path / "copy"
+    shutil.copytree(trained["config"].home, home)
+    store = Store(load_settings(home=str(home), database_url=f"sqlite:///{home / 'textlatent.db'}"))
+    set_labels(store, trained["lda"], {"1": "ice hockey", "3": "=guns, laws"})
+    return store
+
+
+def test_labels_name_the_topic_columns_as_pandas_reads_them(labelled, tmp_path):
+    import pandas as pd
+    export(labelled, "news", "doc-topics", "csv", str(tmp_path / "dt.csv"))
+    export(labelled, "news", "doc-topics", "parquet", str(tmp_path / "dt.parquet"))
+    export(labelled, "news", "topic-terms", "csv", str(tmp_path / "tt.csv"))
+    expected = ["doc_id", "title", "label", "topic_0", "topic_1: ice hockey", "topic_2", "topic_3: =guns, laws"]
+    for df in (pd.read_csv(tmp_path / "dt.csv"), pd.read_parquet(tmp_path / "dt.parquet")):
+        assert list(df.columns) == expected
+        topics = df.filter(regex=r"^topic_\d+")
+        assert topics.shape[1] == 4 and np.allclose(topics.sum(axis=1), 1, atol=1e-3)
+    terms = pd.read_csv(tmp_path / "tt.csv", keep_default_na=False)
+    assert set(terms[terms.topic == 1].label) == {"ice hockey"} and set(terms[terms.topic == 0].label) == {""}
+    assert set(terms[terms.topic == 3].label) == {"'=guns, laws"}     # a formula-looking cell is quoted
+
+
 @pytest.mark.parametrize("fmt", ["word2vec", "word2vec-binary"])
 def test_word_vectors_read_back_by_gensim(trained, tmp_path, fmt):
     from gensim.models import KeyedVectors

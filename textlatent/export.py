@@ -41,6 +41,14 @@ def safe_cell(value):
     return value
 
 
+def topic_columns(model, K):
+    """The doc-topics column of each topic: ``topic_3``, or ``topic_3: hockey`` once topic 3
+    has a label. One header row, as pandas reads it; the number before the colon is the
+    model's topic (``df.filter(regex=r"^topic_\\d+")`` selects them all)."""
+    labels = model.get("labels") or {}
+    return [f"topic_{k}: {labels[str(k)]}" if labels.get(str(k)) else f"topic_{k}" for k in range(K)]
+
+
 def _doc_rows(store, model):
     """Yield ``(document dict, topic weights row)`` in corpus order, a batch at a time."""
     theta = model_arrays(store, model)["doc_topics"]
@@ -49,11 +57,11 @@ def _doc_rows(store, model):
 
 
 def iter_doc_topics_csv(store, model):
-    """Yield CSV text chunks: doc_id, title, label, topic_0..topic_{K-1}."""
+    """Yield CSV text chunks: doc_id, title, label, then a column per topic (:func:`topic_columns`)."""
     K = model_arrays(store, model)["doc_topics"].shape[1]
     buf = io.StringIO()
     w = csv.writer(buf)
-    w.writerow(["doc_id", "title", "label"] + [f"topic_{k}" for k in range(K)])
+    w.writerow(["doc_id", "title", "label"] + topic_columns(model, K))
     for n, (doc, row) in enumerate(_doc_rows(store, model), start=1):
         w.writerow([safe_cell(doc["doc_key"]), safe_cell(doc["title"] or ""), safe_cell(doc["label"] or "")]
                    + [f"{x:.6g}" for x in row.tolist()])
@@ -96,7 +104,7 @@ def write_parquet(store, model, path):
 
     K = model_arrays(store, model)["doc_topics"].shape[1]
     schema = pa.schema([("doc_id", pa.string()), ("title", pa.string()), ("label", pa.string())]
-                       + [(f"topic_{k}", pa.float32()) for k in range(K)])
+                       + [(name, pa.float32()) for name in topic_columns(model, K)])
     with pq.ParquetWriter(path, schema) as writer:
         batch = []
         for doc, row in _doc_rows(store, model):

@@ -77,7 +77,7 @@ def test_parameter_and_input_errors(run, tmp_path):
     csv_file = tmp_path / "t.csv"
     csv_file.write_text("body\nhello there\n")
     r = run("ingest", str(csv_file), "--corpus", "inaug")
-    assert r.exit_code == 1 and "no column 'text'" in r.output
+    assert r.exit_code == 1 and "no column 'text'" in r.output and "(--text-field)" in r.output
     r = run("similar", "inaug", "liberty")
     assert r.exit_code == 1 and "no word2vec model yet" in r.output
     r = run("corpora", "--json")

@@ -135,11 +135,23 @@ def test_bad_uploads_get_a_json_4xx_and_store_nothing(fresh, config, files, form
     assert not os.path.isdir(uploads_dir) or os.listdir(uploads_dir) == []
 
 
+@pytest.mark.parametrize("content, form, field", [
+    (b"body,label\nhello,x\n", {}, "text_field"),
+    (b"text,label\nhello,x\n", {"label_field": "category"}, "label_field"),
+])
+def test_upload_errors_name_the_form_field_not_a_command_line_flag(fresh, content, form, field):
+    r = _upload(fresh, [("t.csv", content)], **form)
+    error = r.get_json()["error"]
+    assert r.status_code == 400 and error["details"]["field"] == field
+    assert "--" not in error["message"] and "no column" in error["message"]
+
+
 def test_an_upload_over_the_limit_is_413(config):
     config.config.max_upload_mb = 1
     client = create_app(config).test_client()
     r = _upload(client, [("a.txt", b"word " * 300_000)])
-    assert r.status_code == 413 and r.get_json()["error"]["code"] == "request_entity_too_large"
+    error = r.get_json()["error"]
+    assert r.status_code == 413 and error["code"] == "request_entity_too_large" and "1 MB" in error["message"]
 
 
 def test_training_jobs_validate_their_parameters_first(client, trained):

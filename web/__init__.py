@@ -47,7 +47,11 @@ def create_app(config=None, trusted_hosts=None):
 
     @app.errorhandler(HTTPException)
     def _http_error(e):
-        return _error(e.code, e.name.lower().replace(" ", "_"), e.description)
+        message = e.description
+        if e.code == 413:     # werkzeug's words ("the data value transmitted exceeds ...") say less
+            message = (f"the upload is larger than the limit of {config.max_upload_mb} MB (the max_upload_mb "
+                       "setting); split it, or ingest it with the textlatent ingest command")
+        return _error(e.code, e.name.lower().replace(" ", "_"), message)
 
     @app.errorhandler(Exception)
     def _unexpected(e):

@@ -19,7 +19,9 @@ class _Group(click.Group):
         try:
             return super().invoke(ctx)
         except TextlatentError as e:
-            raise click.ClickException(e.message) from e
+            field = e.details.get("field")       # the option the message names, by its API name
+            raise click.ClickException(e.message.replace(f"({field})", f"(--{field.replace('_', '-')})")
+                                       if field else e.message) from e
         except OSError as e:
             raise click.ClickException(f"{e.filename or ''}: {e.strerror or e}".lstrip(": ")) from e
         except SQLAlchemyError as e:

@@ -318,7 +318,8 @@ def _record(row, options, where, name, default_key):
     text_value = row.get(options.text_field)
     if options.text_field not in row:
         raise IngestError(f"{where}: no text field {options.text_field!r}; fields present: "
-                          f"{', '.join(map(str, row))}. Name the text column with --text-field.")
+                          f"{', '.join(map(str, row))}. Say which field holds the text (text_field).",
+                          field="text_field")
     if text_value is None:
         text_value = ""
     if not isinstance(text_value, str):
@@ -377,10 +378,11 @@ def _iter_table(name, open_binary, options, delimiter):
         raise IngestError(f"{name}: the file is empty")
     if options.text_field not in header:
         raise IngestError(f"{name}: no column {options.text_field!r}; columns: {', '.join(header)}. "
-                          "Name the text column with --text-field.")
-    for col in (options.id_field, options.title_field, options.label_field, options.date_field):
+                          "Say which column holds the text (text_field).", field="text_field")
+    for key in ("id_field", "title_field", "label_field", "date_field"):
+        col = getattr(options, key)
         if col and col not in header:
-            raise IngestError(f"{name}: no column {col!r}; columns: {', '.join(header)}")
+            raise IngestError(f"{name}: no column {col!r}; columns: {', '.join(header)}", field=key)
     n = 1
     try:
         for n, row in enumerate(reader, start=2):

@@ -35,9 +35,10 @@ def create_app(config=None, trusted_hosts=None):
     if trusted_hosts:
         app.config["TRUSTED_HOSTS"] = trusted_hosts
 
-    from . import assets, corpora, csrf, db, jobs, models, openapi, words
+    from . import assets, corpora, csrf, db, jobs, models, openapi, ui, words
     db.init_app(app, config)
     csrf.init_app(app)
+    ui.init_app(app)
     for area in (corpora, models, jobs, words, openapi, assets):
         app.register_blueprint(area.bp)
 

@@ -8,23 +8,19 @@ from textlatent.explore import documents
 from textlatent.export import FORMATS
 from textlatent.ingest import delete_corpus as run_delete
 from textlatent.ingest import uploads
-from textlatent.models import LDA_PARAMS, W2V_PARAMS
 
+from . import ui
 from .db import get_store
 from .responses import accepted, corpus_summary, model_json
 
 bp = Blueprint("corpora", __name__)
-
-# Parameters a person usually sets on the training forms; the others keep their defaults.
-FORM_PARAMS = {"lda": ("num_topics", "passes", "iterations", "alpha", "eta", "no_below", "no_above", "stoplist",
-                       "seed"),
-               "word2vec": ("vector_size", "window", "min_count", "epochs", "sg", "seed")}
+DOCS_PER_PAGE = 50
 
 
 @bp.get("/")
 def index():
     page = views.home(get_store())
-    return render_template("index.html", corpora=page["corpora"], recent=page["jobs"])
+    return render_template("index.html", corpora=page["corpora"], recent=[jobs.job_json(j) for j in page["jobs"]])
 
 
 @bp.get("/api/v1/corpora")
@@ -43,10 +39,11 @@ def upload():
 @bp.get("/corpora/<name>")
 def corpus_page(name):
     page = views.corpus_page(get_store(), name)
-    specs = {"lda": [p for p in LDA_PARAMS if p.name in FORM_PARAMS["lda"]],
-             "word2vec": [p for p in W2V_PARAMS if p.name in FORM_PARAMS["word2vec"]]}
-    return render_template("corpus.html", corpus=page["overview"], models=page["models"], specs=specs,
-                           formats=FORMATS, jobs=[jobs.job_json(j) for j in page["jobs"]])
+    job_rows = [jobs.job_json(j) for j in page["jobs"]]
+    last_ingest = next((j for j in job_rows if j["kind"] == "ingest" and j["status"] in jobs.ENDED), None)
+    forms = {kind: ui.form_fields(kind) for kind in ("lda", "word2vec")}
+    return render_template("corpus.html", corpus=page["overview"], models=page["models"], forms=forms,
+                           formats=FORMATS, jobs=job_rows, last_ingest=last_ingest)
 
 
 @bp.get("/api/v1/corpora/<name>")
@@ -66,9 +63,23 @@ def delete_corpus(name):
     return "", 204
 
 
+@bp.get("/corpora/<name>/documents")
+def documents_page(name):
+    page = views.documents_page(get_store(), name, request.args.get("start", 0), DOCS_PER_PAGE)
+    return render_template("documents.html", corpus=page["corpus"], docs=page["documents"], start=page["start"],
+                           per_page=DOCS_PER_PAGE)
+
+
+@bp.get("/api/v1/corpora/<name>/documents")
+def documents_list(name):
+    page = views.documents_page(get_store(), name, request.args.get("start", 0), DOCS_PER_PAGE)
+    return jsonify({"corpus": page["corpus"]["name"], "start": page["start"], "documents": page["documents"]})
+
+
 @bp.get("/corpora/<name>/documents/<position>")
 def document_page(name, position):
-    return render_template("document.html", corpus_name=name, doc=documents.document(get_store(), name, position))
+    page = views.document_page(get_store(), name, position)
+    return render_template("document.html", corpus_name=name, doc=page["document"], n_docs=page["n_docs"])
 
 
 @bp.get("/api/v1/corpora/<name>/documents/<position>")

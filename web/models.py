@@ -1,8 +1,9 @@
 """Models: training, a model's JSON, its topics page and topics, labels, inference, downloads."""
 
-from flask import Blueprint, Response, abort, jsonify, render_template, request, stream_with_context
+from flask import Blueprint, Response, abort, jsonify, redirect, render_template, request, stream_with_context, url_for
 
 from textlatent import jobs
+from textlatent.export import FORMATS
 from textlatent.errors import InvalidInput, ModelNotFound
 from textlatent.explore.inference import infer
 from textlatent.explore.topics import TOPN_MAX, ldavis_data, set_labels, topic_documents, topics_of
@@ -42,14 +43,24 @@ def model(model_id):
     return jsonify(model_json(m) | {"corpus": corpus["name"]})
 
 
+@bp.get("/corpora/<name>/topics")
+def corpus_topics(name):
+    """The corpus's Topics tab: its newest LDA model, or a page that says how to train one."""
+    lda = [m for m in registry.list_models(get_store(), name) if m["kind"] == "lda"]
+    if lda:
+        return redirect(url_for("models.topics_page", model_id=lda[0]["id"]))
+    return render_template("no_model.html", corpus={"name": name}, kind="lda", active_tab="topics")
+
+
 @bp.get("/models/<model_id>/topics")
 def topics_page(model_id):
     store = get_store()
     corpus, m = registry.get_model(store, model_id)
     if m["kind"] != "lda":
         abort(404)
+    siblings = [x for x in registry.list_models(store, corpus["name"]) if x["kind"] == "lda"]
     return render_template("topics.html", corpus=corpus, model=m, topics=topics_of(store, m, 10),
-                           labels=m.get("labels") or {})
+                           labels=m.get("labels") or {}, siblings=siblings, formats=FORMATS)
 
 
 @bp.put("/api/v1/models/<model_id>/labels")

@@ -132,6 +132,11 @@ def spec():
                     "parameters": [NAME], "responses": {"200": _ok({"type": "object"}), **_errors("404")}},
             "delete": {"summary": "Delete a corpus with its documents and models", "parameters": [NAME],
                        "responses": {"204": {"description": "deleted"}, **_errors("404", "409")}}},
+        "/corpora/{name}/documents": {
+            "get": {"summary": "50 documents in corpus order from start, each with a snippet of its text",
+                    "parameters": [NAME, _query("start", {"type": "integer", "minimum": 0, "default": 0},
+                                                "position of the first document")],
+                    "responses": {"200": _ok({"type": "object"}), **_errors("400", "404")}}},
         "/corpora/{name}/documents/{position}": {
             "get": {"summary": "One document, whole", "parameters": [
                 NAME, _path_param("position", {"type": "integer"}, "0-based position in the corpus")],

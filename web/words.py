@@ -13,7 +13,9 @@ bp = Blueprint("words", __name__)
 @bp.get("/corpora/<name>/words")
 def words_page(name):
     page = views.words_page(get_store(), name)
-    return render_template("words.html", corpus=page["corpus"], has_vectors=page["has_vectors"])
+    models, chosen = page["models"], request.args.get("model")
+    selected = next((m for m in models if str(m["id"]) == chosen), models[0] if models else None)
+    return render_template("words.html", corpus=page["corpus"], models=models, selected=selected)
 
 
 @bp.get("/api/v1/corpora/<name>/similar")

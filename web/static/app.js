@@ -205,14 +205,15 @@ function updateJobRow(row, j) {
   var f = j.progress.fraction;
   if (j.status === "finished") { f = 1; } else if (ENDED.indexOf(j.status) >= 0 || j.status === "pending") { f = 0; }
   if (f !== null && f !== undefined) { bar.value = f; } else { bar.removeAttribute("value"); }
-  row.querySelector(".message").textContent = (j.progress.message || "") + (j.error ? ": " + j.error : "");
+  var message = j.progress.message === j.status ? "" : (j.progress.message || "");
+  row.querySelector(".message").textContent = message + (j.error ? (message ? ": " : "") + j.error : "");
   row.querySelector(".elapsed").textContent = duration(j.elapsed_seconds);
   var est = estimate(j, Date.now());
   var cell = row.querySelector(".estimate");
   cell.textContent = est;
   if (est) {
-    cell.setAttribute("data-tip", "Estimated from how fast this step (" + (j.progress.message || "") +
-                      ") has moved; the steps after it are not counted.");
+    cell.setAttribute("data-tip", "Estimated from how fast the current step has moved since this page " +
+                      "opened; the steps after it (for LDA: coherence, pyLDAvis data) are not counted.");
   }
 }
 
@@ -361,6 +362,14 @@ function initWords() {
           var sim = tr.insertCell();
           sim.className = "num";
           sim.textContent = row[1].toFixed(3);
+          var cell = tr.insertCell();
+          cell.className = "sim-bar";
+          var bar = document.createElement("div");
+          bar.className = "bar";
+          var fill = document.createElement("span");
+          fill.style.width = Math.max(0, row[1] * 100).toFixed(1) + "%";
+          bar.appendChild(fill);
+          cell.appendChild(bar);
         });
         out.appendChild(table);
       }).catch(function (e) {

@@ -24,6 +24,50 @@ def test_index_and_corpus_pages(client, trained):
     assert f'/models/{trained["lda"]}/topics'.encode() in r.data
 
 
+def test_every_figure_explains_itself_and_parameters_are_rounded(client, trained):
+    import html
+    page = client.get("/corpora/news").data.decode()
+    tips = {k: html.unescape(t) for k, t in re.findall(r'data-figure="(\w+)" data-tip="([^"]*)"', page)}
+    assert set(tips) == {"coherence_c_npmi", "coherence_u_mass", "perplexity", "nmi_labels",
+                         "analogy_accuracy", "wordsim353_spearman"}
+    for key, text in tips.items():      # what it measures, then what is good or bad
+        what, good = text.split("\n")
+        assert len(what) > 40 and re.search(r"good|better|worse", good), (key, text)
+    assert "4 classes" in tips["nmi_labels"] and "label" in tips["nmi_labels"]
+    params = html.unescape(" ".join(re.findall(r'data-tip="(All parameters:[^"]*)"', page)))
+    assert "no_above = 0.35" in params and not re.search(r"\d\.\d{6,}", params)
+    from web.ui import fmt_num
+    assert fmt_num(1.4 / 5) == "0.28" and fmt_num(10000) == "10,000" and fmt_num(0.001) == "0.001"
+
+
+def test_corpus_tabs_lead_to_the_pages_they_name(client, trained):
+    r = client.get("/corpora/news/topics")
+    assert r.status_code == 302 and r.headers["Location"].endswith(f"/models/{trained['lda']}/topics")
+    for url, tab in (("/corpora/news", "overview"), (f"/models/{trained['lda']}/topics", "topics"),
+                     ("/corpora/news/words", "words"), ("/corpora/news/documents", "documents"),
+                     ("/corpora/news/documents/3", "documents")):
+        page = client.get(url).data.decode()
+        current = re.findall(r'data-tab="(\w+)" aria-current="page"', page)
+        assert current == [tab], (url, current)
+        assert all(f'data-tab="{t}"' in page for t in ("overview", "topics", "words", "documents"))
+
+
+def test_documents_list_and_its_json_twin(client, trained):
+    docs = client.get("/api/v1/corpora/news/documents?start=10").get_json()
+    assert [d["position"] for d in docs["documents"]] == list(range(10, 60))
+    assert all(len(d["text"]) <= 240 for d in docs["documents"])
+    page = client.get("/corpora/news/documents?start=10").data.decode()
+    assert page.count('href="/corpora/news/documents/') >= 50 and "11–60 of" in page
+    assert client.get("/api/v1/corpora/news/documents?start=x").status_code == 400
+    assert client.get("/api/v1/corpora/nope/documents").status_code == 404
+
+
+def test_words_page_selects_the_model_asked_for(client, trained):
+    page = client.get(f"/corpora/news/words?model={trained['w2v']}").data.decode()
+    assert re.search(rf'<option value="{trained["w2v"]}"[^>]*selected', page)
+    assert "WordSim353" in page
+
+
 def test_topic_page_loads_nothing_from_outside(client, trained):
     r = client.get(f"/models/{trained['lda']}/topics")
     assert r.status_code == 200
@@ -101,6 +145,17 @@ def _upload(client, files, **form):
     data = {"name": form.pop("name", "up"), **form,
             "file": [(io.BytesIO(content), filename) for filename, content in files]}
     return client.post("/api/v1/corpora", data=data, content_type="multipart/form-data")
+
+
+def test_ended_jobs_show_a_full_or_empty_bar_and_how_long_they_ran(fresh, config):
+    job = _upload(fresh, [("a.txt", b"The shuttle reached orbit.")], name="mine").get_json()
+    assert job["elapsed_seconds"] is None                      # not started
+    row = re.search(rf'<tr data-job="{job["id"]}".*?</tr>', fresh.get("/").data.decode(), re.S).group(0)
+    assert 'value="0.0"' in row and "Cancel" in row            # waiting: empty, not animated
+    curl = fresh.application.test_client(use_cookies=False)      # the page's client holds a session now
+    assert curl.post(f"/api/v1/jobs/{job['id']}/cancel").status_code == 200
+    row = re.search(rf'<tr data-job="{job["id"]}".*?</tr>', fresh.get("/").data.decode(), re.S).group(0)
+    assert 'data-status="cancelled"' in row and 'value="0.0"' in row and "Retry" in row
 
 
 def test_upload_queues_an_ingest_job(fresh, config):

@@ -68,8 +68,8 @@ FIGURES = {
         "NMI vs label",
         "Normalised mutual information between each document's dominant topic and its {field} "
         "(the label field, or the folder, given at ingest; {classes}).",
-        "0: the topics ignore the classes; 1: they reproduce them. 0.3 to 0.5 is usual when "
-        "classes are broad subjects; above 0.6 is strong."),
+        "0 to 1, higher is better: 0 means the topics ignore the classes, 1 that they reproduce "
+        "them. 0.3 to 0.5 is good when the classes are broad subjects."),
     "analogy_accuracy": (
         "analogies",
         "Share of gensim's word-analogy questions (king − man + woman = queen) answered "
@@ -86,13 +86,17 @@ FIGURES = {
 
 
 def figure_tip(key, metrics):
-    """The tooltip of figure ``key`` of a model's ``metrics`` (a dict)."""
+    """The tooltip of figure ``key`` of a model's ``metrics`` (a dict); a figure that could
+    not be computed (``metrics["view_errors"][key]``) says why."""
     name, what, good = FIGURES[key]
     classes = metrics.get("nmi_classes")
     facts = {"field": metrics.get("nmi_field") or "label",
              "classes": f"{classes} classes" if classes else "one class a value",
              "questions": "{:,}".format(metrics.get("analogy_questions") or 0),
              "oov": fmt_num(metrics.get("wordsim353_oov_percent", 0))}
+    failed = (metrics.get("view_errors") or {}).get(key)
+    if failed or metrics.get(key) is None:
+        good = "Not computed for this model" + (f": {failed}" if failed else ".")
     return f"{name}: {what.format(**facts)}\n{good}"
 
 
@@ -105,7 +109,7 @@ def shown_figures(model):
             keys.append("nmi_labels")
     else:
         keys = [k for k in ("analogy_accuracy", "wordsim353_spearman") if m.get(k) is not None]
-    return [(k, FIGURES[k][0], m.get(k), figure_tip(k, m)) for k in keys]
+    return [(k, FIGURES[k][0], "n/a" if m.get(k) is None else m.get(k), figure_tip(k, m)) for k in keys]
 
 
 # -- numbers, durations, parameters ---------------------------------------------------------

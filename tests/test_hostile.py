@@ -4,6 +4,7 @@ works), stores nothing half-written, and the pages still render."""
 import io
 import json
 import os
+import re
 import tracemalloc
 import zipfile
 
@@ -12,7 +13,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from textlatent.errors import TextlatentError
-from textlatent.explore.topics import topics_of
+from textlatent.explore.topics import set_labels, topics_of
 from textlatent.explore.words import load_vectors
 from textlatent.ingest import ReadOptions, ingest, sources
 from textlatent.ingest.sources import iter_sources
@@ -220,8 +221,15 @@ def test_hostile_titles_labels_and_terms_are_escaped(config, tmp_path):
         assert "<script>alert" not in html and "<img src=x" not in html and "<b>" not in html, url
     data = client.get(f"/api/v1/models/{model_id}/ldavis.json")
     assert data.mimetype == "application/json"
-    # Served as JSON and drawn by a script file: the terms never sit inside a <script> block.
-    assert client.get(f"/models/{model_id}/topics").data.count(b"<script") == 3    # 3 src= files only
+    # Served as JSON and drawn by script files: the terms never sit inside a <script> block,
+    # and the one data block (the labels, JSON read with textContent) cannot be closed early.
+    set_labels(config, model_id, {"0": evil})
+    page = client.get(f"/models/{model_id}/topics").data.decode()
+    tags = re.findall(r"<script\b[^>]*>", page)
+    assert tags and all("src=" in t or 'type="application/json"' in t for t in tags), tags
+    blocks = re.findall(r'<script type="application/json"[^>]*>(.*?)</script>', page, re.S)
+    assert len(blocks) == len([t for t in tags if "src=" not in t])
+    assert all("<" not in b for b in blocks) and any("alert(document.domain)" in b for b in blocks)
 
 
 def test_csv_export_neutralises_formulas_from_the_corpus(config, tmp_path):

@@ -363,3 +363,42 @@ def test_security_headers_and_no_traceback_ever(client, monkeypatch):
     assert r.status_code == 500 and r.get_json()["error"]["code"] == "internal_error"
     assert b"Traceback" not in r.data and b"ZeroDivision" not in r.data
     assert client.get("/console").status_code == 404                      # no Werkzeug debugger
+
+
+def test_texts_past_the_limits_are_413(client, trained):
+    from textlatent.explore.inference import MAX_INFER_CHARS
+    url = f"/api/v1/models/{trained['lda']}/infer"
+    r = client.post(url, json={"text": "shuttle " * (MAX_INFER_CHARS // 8 + 1)})
+    assert r.status_code == 413 and "at most 200,000" in r.get_json()["error"]["message"]
+    r = client.post(url, data=b'{"text": "' + b"a" * (5 * 1024 * 1024) + b'"}', content_type="application/json")
+    assert r.status_code == 413 and r.get_json()["error"]["code"] == "too_large"
+
+
+def test_a_request_is_answered_while_a_hostile_text_is_processed(client, trained):
+    """Hostile texts of the largest size accepted, back to back, while another client
+    lists the corpora: the listing keeps being answered between and during them (a
+    pattern that holds the GIL would leave a gap as long as all of them)."""
+    import threading
+    import time
+    from textlatent.explore.inference import MAX_INFER_CHARS
+    hostile = ("a@" * 1000 + " shuttle orbit x@y.zz " + "www." * 10 + " ")
+    hostile = hostile * (MAX_INFER_CHARS // len(hostile))
+    url = f"/api/v1/models/{trained['lda']}/infer"
+    answered, statuses, done = [], [], threading.Event()
+
+    def lister():
+        other = client.application.test_client()
+        while not done.is_set():
+            statuses.append(other.get("/api/v1/corpora").status_code)
+            answered.append(time.perf_counter())
+    thread = threading.Thread(target=lister)
+    thread.start()
+    started = time.perf_counter()
+    results = [client.post(url, json={"text": hostile}).status_code for _ in range(10)]
+    ended = time.perf_counter()
+    done.set()
+    thread.join()
+    assert results == [200] * 10 and set(statuses) == {200}
+    during = [started] + [t for t in answered if started < t < ended] + [ended]
+    longest_wait = max(b - a for a, b in zip(during, during[1:]))
+    assert len(during) > 10 and longest_wait < (ended - started) / 4, (len(during), longest_wait, ended - started)

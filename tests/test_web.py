@@ -402,3 +402,24 @@ def test_a_request_is_answered_while_a_hostile_text_is_processed(client, trained
     during = [started] + [t for t in answered if started < t < ended] + [ended]
     longest_wait = max(b - a for a, b in zip(during, during[1:]))
     assert len(during) > 10 and longest_wait < (ended - started) / 4, (len(during), longest_wait, ended - started)
+
+
+ODD_IDS = [str(2**63), str(2**64 + 5), "-1", "-" + str(2**63 + 1), "9" * 5000, "0x10", "1e3"]
+ID_ROUTES = [("GET", "/api/v1/jobs/{}"), ("POST", "/api/v1/jobs/{}/cancel"), ("POST", "/api/v1/jobs/{}/retry"),
+             ("GET", "/api/v1/models/{}"), ("PUT", "/api/v1/models/{}/labels"), ("GET", "/api/v1/models/{}/topics"),
+             ("GET", "/api/v1/models/{}/topics/0/documents"), ("GET", "/api/v1/models/{}/ldavis.json"),
+             ("POST", "/api/v1/models/{}/infer"), ("GET", "/api/v1/models/{}/doc-topics"),
+             ("GET", "/api/v1/models/{}/topic-terms"), ("GET", "/api/v1/models/{}/vectors"),
+             ("GET", "/api/v1/corpora/news/documents/{}"), ("GET", "/api/v1/corpora/news/similar?word=puck&model={}"),
+             ("GET", "/models/{}/topics"), ("GET", "/corpora/news/documents/{}")]
+
+
+@pytest.mark.parametrize("method, route", ID_ROUTES)
+def test_ids_past_the_database_range_are_404_on_every_route(client, method, route):
+    body = {"labels": {"0": "x"}} if route.endswith("labels") else {"text": "shuttle orbit"}
+    for odd in ODD_IDS:
+        r = client.open(route.format(odd), method=method, json=body if method in ("POST", "PUT") else None)
+        if "/documents/{}" in route and not odd.lstrip("-").isdigit():
+            assert r.status_code == 400, (odd, r.status_code)         # not a number at all
+        else:
+            assert r.status_code == 404, (route, odd, r.status_code)

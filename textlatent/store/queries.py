@@ -167,14 +167,30 @@ def list_models(conn, corpus_id, kind=None):
     return [dict(r) for r in conn.execute(q.order_by(models.c.id.desc())).mappings()]
 
 
+MAX_ID = 2**63 - 1      # SQLite's largest INTEGER: past it a query raises OverflowError
+
+
+def as_id(value, not_found, noun, low=1):
+    """``value`` (an int or a string of digits) as the number of a ``noun`` ("model", "job"),
+    or ``not_found`` (an error class): past ``low..MAX_ID`` it names no row, whatever
+    the database could store."""
+    digits = isinstance(value, str) and value.strip().lstrip("-").isdigit()
+    if digits and len(value.strip()) > 20:       # int() refuses 4,300 digits and more
+        raise not_found(f"no {noun} {value[:30]}...: they are numbered {low}..{MAX_ID}")
+    try:
+        number = int(value)
+    except (TypeError, ValueError):
+        raise not_found(f"{noun} ids are whole numbers, not {str(value)[:50]!r}") from None
+    if not low <= number <= MAX_ID:
+        raise not_found(f"no {noun} {str(value)[:50]}: they are numbered {low}..{MAX_ID}")
+    return number
+
+
 def get_model(conn, model_id, corpus_id=None, kind=None):
     """The model ``model_id``, or the newest of ``kind`` in the corpus when ``model_id`` is None."""
     q = select(models)
     if model_id is not None:
-        try:
-            model_id = int(model_id)
-        except (TypeError, ValueError):
-            raise ModelNotFound(f"model ids are whole numbers, not {str(model_id)[:50]!r}") from None
+        model_id = as_id(model_id, ModelNotFound, "model")
         q = q.where(models.c.id == model_id)
     if corpus_id is not None:
         q = q.where(models.c.corpus_id == corpus_id)
@@ -202,10 +218,7 @@ def insert_job(conn, kind, corpus_name, params):
 
 
 def get_job(conn, job_id):
-    try:
-        job_id = int(job_id)
-    except (TypeError, ValueError):
-        raise JobNotFound(f"job ids are whole numbers, not {str(job_id)[:50]!r}") from None
+    job_id = as_id(job_id, JobNotFound, "job")
     row = conn.execute(select(jobs).where(jobs.c.id == job_id)).mappings().first()
     if row is None:
         raise JobNotFound(f"no job {job_id}")

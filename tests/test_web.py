@@ -348,9 +348,17 @@ def test_cross_site_requests_are_refused(fresh):
 
 
 def test_only_trusted_hosts_are_answered(config):
-    client = create_app(config, trusted_hosts=["127.0.0.1", "localhost"]).test_client()
-    assert client.get("/api/v1/corpora", headers={"Host": "127.0.0.1:5000"}).status_code == 200
-    assert client.get("/api/v1/corpora", headers={"Host": "rebind.example"}).status_code == 400
+    from textlatent.cli.service import _trusted_hosts
+    client = create_app(config, trusted_hosts=_trusted_hosts("::1")).test_client()
+    for host in ("127.0.0.1:5000", "localhost", "[::1]", "[::1]:5000", "LOCALHOST:80"):
+        assert client.get("/api/v1/corpora", headers={"Host": host}).status_code == 200, host
+        assert client.get("/", headers={"Host": host}).status_code == 200, host
+    for host in ("rebind.example", "evil.com", "evil.com:5000", "127.0.0.1.evil.com", "[::2]:5000", "[::1]x",
+                 "localhost:99999", "localhost:x", ""):
+        r = client.get("/api/v1/corpora", headers={"Host": host})
+        assert r.status_code == 400 and r.get_json()["error"]["code"] == "bad_request", host
+        page = client.get("/", headers={"Host": host, "Accept": "text/html"})
+        assert page.status_code == 400 and page.mimetype == "text/html" and b"answers only" in page.data, host
 
 
 def test_security_headers_and_no_traceback_ever(client, monkeypatch):

@@ -51,7 +51,7 @@ def _serve(config, host, port, threads, worker):
 def _trusted_hosts(host):
     """Bound to loopback, answer only to loopback names (no DNS rebinding)."""
     if host in ("127.0.0.1", "localhost", "::1"):
-        return ["127.0.0.1", "localhost", "[::1]", "::1"]
+        return ["127.0.0.1", "localhost", "[::1]"]
     return None
 
 

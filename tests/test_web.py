@@ -431,3 +431,16 @@ def test_ids_past_the_database_range_are_404_on_every_route(client, method, rout
             assert r.status_code == 400, (odd, r.status_code)         # not a number at all
         else:
             assert r.status_code == 404, (route, odd, r.status_code)
+
+
+def test_headers_of_exports_pages_and_wrong_methods(client, trained):
+    r = client.get(f"/api/v1/models/{trained['lda']}/doc-topics?format=csv")
+    assert r.headers["Content-Type"] == "text/csv; charset=utf-8" and r.headers["Cache-Control"] == "no-store"
+    for url in ("/", "/corpora/news", f"/models/{trained['lda']}/topics", "/api/v1/corpora"):
+        assert client.get(url).headers["Cache-Control"] == "no-store", url
+    assert "max-age=86400" in client.get("/vendor/ldavis/d3.v5.min.js").headers["Cache-Control"]
+    for method, url, allowed in (("DELETE", "/api/v1/jobs", {"GET"}), ("PUT", "/api/v1/corpora", {"GET", "POST"}),
+                                 ("POST", f"/api/v1/models/{trained['lda']}", {"GET"}), ("POST", "/", {"GET"})):
+        r = client.open(url, method=method)
+        assert r.status_code == 405, url
+        assert {m.strip() for m in r.headers["Allow"].split(",")} - {"HEAD", "OPTIONS"} == allowed, r.headers

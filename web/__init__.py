@@ -54,7 +54,11 @@ def create_app(config=None, trusted_hosts=None):
         if e.code == 413:     # werkzeug's words ("the data value transmitted exceeds ...") say less
             message = (f"the upload is larger than the limit of {config.max_upload_mb} MB (the max_upload_mb "
                        "setting); split it, or ingest it with the textlatent ingest command")
-        return _error(e.code, e.name.lower().replace(" ", "_"), message)
+        resp = _error(e.code, e.name.lower().replace(" ", "_"), message)
+        for name, value in e.get_headers():          # Allow on a 405, Retry-After...
+            if name.lower() != "content-type":
+                resp.headers[name] = value
+        return resp
 
     @app.errorhandler(Exception)
     def _unexpected(e):
@@ -71,6 +75,9 @@ def create_app(config=None, trusted_hosts=None):
         resp.headers["X-Content-Type-Options"] = "nosniff"
         resp.headers["X-Frame-Options"] = "DENY"
         resp.headers["Referrer-Policy"] = "no-referrer"
+        # Pages and answers show live state (jobs, labels): never kept, unless a view said otherwise
+        # (pyLDAvis's stored data, the vendored scripts).
+        resp.headers.setdefault("Cache-Control", "no-store")
         return resp
 
     return app
@@ -101,10 +108,10 @@ def _error(status, code, message, details=None):
     body = {"error": {"code": code, "message": message}}
     if details:
         body["error"]["details"] = details
+    from flask import make_response, render_template
     if request.path.startswith("/api/") or request.accept_mimetypes.best == "application/json":
-        return jsonify(body), status
-    from flask import render_template
-    return render_template("error.html", status=status, message=message), status
+        return make_response(jsonify(body), status)
+    return make_response(render_template("error.html", status=status, message=message), status)
 
 
 def _secret_key(home):

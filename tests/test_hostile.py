@@ -269,8 +269,8 @@ def _families(n):
 
 
 def test_every_pattern_of_tokenize_and_sources_is_linear(monkeypatch):
-    from textlatent import tokenize
-    from textlatent.tokenize import preclean, strip_email
+    from textlatent.ingest import tokenize
+    from textlatent.ingest.tokenize import preclean, strip_email
     monkeypatch.setattr(tokenize, "CHUNK_CHARS", 500)      # many pieces: copying the rest would show
     email = TokenizerSettings(email="yes")
     steps = {

@@ -242,12 +242,17 @@ def test_csv_export_neutralises_formulas_from_the_corpus(config, tmp_path):
 # -- every pattern is linear in its input ---------------------------------------------------------
 
 def _seconds(fn, text, reps=3):
+    import gc
     import time
     best = float("inf")
-    for _ in range(reps):
-        t = time.perf_counter()
-        fn(text)
-        best = min(best, time.perf_counter() - t)
+    gc.disable()          # the collector's passes over many small strings are not the pattern's cost
+    try:
+        for _ in range(reps):
+            t = time.perf_counter()
+            fn(text)
+            best = min(best, time.perf_counter() - t)
+    finally:
+        gc.enable()
     return max(best, 2e-3)          # below that, the clock's noise and caches would make the ratio
 
 
@@ -271,7 +276,7 @@ def _families(n):
 def test_every_pattern_of_tokenize_and_sources_is_linear(monkeypatch):
     from textlatent.ingest import tokenize
     from textlatent.ingest.tokenize import preclean, strip_email
-    monkeypatch.setattr(tokenize, "CHUNK_CHARS", 500)      # many pieces: copying the rest would show
+    monkeypatch.setattr(tokenize, "CHUNK_CHARS", 200)      # many pieces: copying the rest would show
     email = TokenizerSettings(email="yes")
     steps = {
         "preclean": lambda t: preclean(t, email),
@@ -290,9 +295,9 @@ def test_every_pattern_of_tokenize_and_sources_is_linear(monkeypatch):
     for family in small:
         for step, fn in steps.items():
             ratio = _seconds(fn, big[family], reps=1) / _seconds(fn, small[family])
-            if ratio > 40:                     # linear: 10 (up to 30 under load); quadratic: 100
+            if ratio > 50:                     # linear: 10 (up to 45 on a loaded machine); quadratic: 100
                 ratio = _seconds(fn, big[family]) / _seconds(fn, small[family])    # a hiccup, or real?
-            if ratio > 40:
+            if ratio > 50:
                 slow.append(f"{step} on {family}: x{ratio:.0f} for x10 characters")
     assert not slow, slow
 

@@ -98,8 +98,9 @@ def ingest(store, name, paths, read_options=None, settings=None, workers=None, p
         progress(summary.added + summary.duplicates + summary.empty, 0, "writing to the database")
         with store.write() as conn:
             _write(conn, name, settings, spool, phrases, summary)
-    summary.report = read_options.report
-    summary.seconds = round(time.perf_counter() - started, 3)
+            summary.report = read_options.report
+            summary.seconds = round(time.perf_counter() - started, 3)
+            store.committing(conn, result=summary.to_dict())
     log.info("ingest %s: %s", name, summary)
     return summary
 

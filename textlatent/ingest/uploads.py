@@ -13,6 +13,7 @@ import uuid
 from dataclasses import dataclass
 
 from ..errors import EmptyCorpus, InvalidInput, UnsupportedSource
+from ..store import queries as db
 from .pipeline import valid_corpus_name
 from .sources import SUPPORTED, SUPPORTED_HELP, ReadOptions, file_suffix, iter_sources
 
@@ -78,6 +79,31 @@ class StagedUpload:
 
 def uploads_dir(store):
     return store.path("uploads")
+
+
+def clean_orphans(store, min_age=60):
+    """Remove upload folders that no job names, older than ``min_age`` seconds (a server
+    killed while staging an upload leaves one; a younger one may be staging right now).
+    Returns how many were removed."""
+    import time
+    root = uploads_dir(store)
+    try:
+        names = os.listdir(root)
+    except FileNotFoundError:
+        return 0
+    with store.read() as conn:
+        named = {os.path.abspath(p) for p in db.upload_dirs(conn)}
+    removed = 0
+    for name in names:
+        folder = os.path.abspath(os.path.join(root, name))
+        try:
+            old = time.time() - os.stat(folder).st_mtime > min_age
+        except FileNotFoundError:
+            continue
+        if old and folder not in named:
+            shutil.rmtree(folder, ignore_errors=True)
+            removed += 1
+    return removed
 
 
 def stage(store, corpus_name, files, options=None):

@@ -10,7 +10,7 @@ from ..store import queries as db
 from ..store.schema import now
 from .kinds import KINDS, MODEL_KINDS, JobKind, job_kind
 from .queue import get_queue
-from .runner import as_seen, reap, run_job
+from .runner import as_seen, reap, run_job, with_notice
 
 ACTIVE = ("pending", "running")
 ENDED = ("finished", "failed", "cancelled")
@@ -40,15 +40,16 @@ def submit_upload(store, corpus_name, files, options=None, queue=None):
 
 
 def get(store, job_id):
-    """The job (a running one whose worker died reads as failed, see :func:`runner.as_seen`)."""
+    """The job (a running one whose worker died reads as failed, see :func:`runner.as_seen`;
+    a pending one says so when no worker is running)."""
     with store.read() as conn:
-        return as_seen(db.get_job(conn, job_id))
+        return with_notice(conn, [as_seen(db.get_job(conn, job_id))])[0]
 
 
 def list_jobs(store, corpus_name=None, limit=50):
     """Jobs, newest first (as :func:`get` shows them)."""
     with store.read() as conn:
-        return [as_seen(j) for j in db.list_jobs(conn, corpus_name, limit)]
+        return with_notice(conn, [as_seen(j) for j in db.list_jobs(conn, corpus_name, limit)])
 
 
 def cancel(store, job_id):

@@ -8,7 +8,7 @@ from sqlalchemy import bindparam, delete, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from ..errors import Conflict, CorpusNotFound, JobNotFound, ModelNotFound
-from .schema import corpora, documents, jobs, models, now, terms
+from .schema import corpora, documents, jobs, meta, models, now, terms
 
 # -- corpora ---------------------------------------------------------------------------------
 
@@ -232,16 +232,49 @@ def list_jobs(conn, corpus_name=None, limit=50):
     return [dict(r) for r in conn.execute(q.order_by(jobs.c.id.desc()).limit(limit)).mappings()]
 
 
-def update_job(conn, job_id, only_if_status=None, **values):
-    """Set ``values`` on a job; with ``only_if_status`` only if it is in one of those states.
+def update_job(conn, job_id, only_if_status=None, only_if_worker=None, **values):
+    """Set ``values`` on a job; with ``only_if_status`` only if it is in one of those states,
+    with ``only_if_worker`` only if that worker claimed it.
 
     Returns True when a row changed: the guard makes state changes race-free.
     """
     q = update(jobs).where(jobs.c.id == job_id)
     if only_if_status:
         q = q.where(jobs.c.status.in_(only_if_status))
+    if only_if_worker:
+        q = q.where(jobs.c.worker == only_if_worker)
     return conn.execute(q.values(**values)).rowcount > 0
 
 
 def running_jobs(conn):
     return [dict(r) for r in conn.execute(select(jobs).where(jobs.c.status == "running")).mappings()]
+
+
+def upload_dirs(conn):
+    """The upload folders that ingest jobs name (any status: a failed one may be retried)."""
+    return {p.get("upload_dir") for p in conn.execute(select(jobs.c.params).where(jobs.c.kind == "ingest")).scalars()
+            if isinstance(p, dict) and p.get("upload_dir")}
+
+
+# -- workers ---------------------------------------------------------------------------------
+# Each worker keeps a row "worker:<host>:<pid>" in tl_meta with the time of its last beat.
+
+def _worker_key(name):
+    return "worker:" + name[-57:]          # a long host name loses its start, never the ":pid"
+
+
+def beat_worker(conn, name):
+    key = _worker_key(name)
+    conn.execute(delete(meta).where(meta.c.key == key))
+    conn.execute(insert(meta).values(key=key, value=now().isoformat()))
+
+
+def forget_worker(conn, name):
+    conn.execute(delete(meta).where(meta.c.key == _worker_key(name)))
+
+
+def worker_beats(conn):
+    """``{worker name: datetime of its last beat}``."""
+    import datetime as dt
+    rows = conn.execute(select(meta.c.key, meta.c.value).where(meta.c.key.like("worker:%"))).all()
+    return {key[len("worker:"):]: dt.datetime.fromisoformat(value) for key, value in rows}

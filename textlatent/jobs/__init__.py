@@ -15,7 +15,8 @@ from .runner import as_seen, reap, run_job, with_notice
 ACTIVE = ("pending", "running")
 ENDED = ("finished", "failed", "cancelled")
 
-__all__ = ["ACTIVE", "ENDED", "KINDS", "MODEL_KINDS", "JobKind", "active_jobs", "cancel", "get", "job_json",
+__all__ = ["ACTIVE", "ENDED", "KINDS", "MODEL_KINDS", "JobKind", "active_jobs", "cancel", "delete_corpus", "get",
+           "job_json",
            "list_jobs", "reap", "retry", "run_job", "submit", "submit_upload"]
 
 
@@ -84,6 +85,31 @@ def get_row(store, job_id):
 
 def active_jobs(store, corpus_name):
     return [j for j in list_jobs(store, corpus_name, limit=1000) if j["status"] in ACTIVE]
+
+
+def delete_corpus(store, name, force=False, wait=30.0):
+    """Delete a corpus unless jobs of it are pending or running (Conflict); with ``force``,
+    cancel them first and wait up to ``wait`` seconds for them to end (a running ingest
+    would otherwise re-create what was deleted)."""
+    import time
+
+    from ..ingest import delete_corpus as run_delete
+    active = active_jobs(store, name)
+    if active and not force:
+        raise Conflict(f"corpus {name!r} has {len(active)} job(s) pending or running "
+                       f"({', '.join(str(j['id']) for j in active)}); cancel them first, or use --force")
+    for job in active:
+        try:
+            cancel(store, job["id"])
+        except Conflict:              # it ended meanwhile
+            pass
+    deadline = time.monotonic() + wait
+    while active_jobs(store, name):
+        if time.monotonic() > deadline:
+            raise Conflict(f"the jobs of corpus {name!r} were asked to stop but are still running; "
+                           "is their worker stuck? Try again")
+        time.sleep(0.2)
+    run_delete(store, name)
 
 
 def job_json(job):

@@ -4,6 +4,8 @@ Each function takes an open connection (see :meth:`textlatent.store.Store.read` 
 ``write``) except the streams, which read in batches, each batch its own short transaction.
 """
 
+import unicodedata
+
 from sqlalchemy import bindparam, delete, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
@@ -12,8 +14,13 @@ from .schema import corpora, documents, jobs, meta, models, now, terms
 
 # -- corpora ---------------------------------------------------------------------------------
 
+def _nfc(name):
+    # Names are stored in NFC (see ingest.valid_corpus_name): "café" finds "café" however spelled.
+    return unicodedata.normalize("NFC", name) if isinstance(name, str) else name
+
+
 def get_corpus(conn, name):
-    row = conn.execute(select(corpora).where(corpora.c.name == name)).mappings().first()
+    row = conn.execute(select(corpora).where(corpora.c.name == _nfc(name))).mappings().first()
     if row is None:
         names = list(conn.execute(select(corpora.c.name).order_by(corpora.c.name)).scalars())
         hint = f" Known corpora: {', '.join(names)}." if names else " There are no corpora yet: ingest one first."
@@ -22,7 +29,7 @@ def get_corpus(conn, name):
 
 
 def find_corpus(conn, name):
-    row = conn.execute(select(corpora).where(corpora.c.name == name)).mappings().first()
+    row = conn.execute(select(corpora).where(corpora.c.name == _nfc(name))).mappings().first()
     return dict(row) if row else None
 
 
@@ -228,7 +235,7 @@ def get_job(conn, job_id):
 def list_jobs(conn, corpus_name=None, limit=50):
     q = select(jobs)
     if corpus_name:
-        q = q.where(jobs.c.corpus_name == corpus_name)
+        q = q.where(jobs.c.corpus_name == _nfc(corpus_name))
     return [dict(r) for r in conn.execute(q.order_by(jobs.c.id.desc()).limit(limit)).mappings()]
 
 

@@ -78,14 +78,14 @@ class _NoQueue:
 @pytest.mark.slow
 def test_the_heartbeat_is_not_starved_by_a_job_holding_the_gil(config, tmp_path, monkeypatch):
     """The issue's case: a pattern that holds the GIL for seconds inside the job (here the
-    old cubic e-mail pattern, put back for the test) while a job is declared dead after one
-    second without a heartbeat. The job must finish, never read as failed, and commit."""
+    old cubic e-mail pattern, put back for the test) while a job is declared dead after three
+    seconds without a heartbeat. The job must finish, never read as failed, and commit."""
     from textlatent.ingest import tokenize
     cubic = re.compile(r"\S+@\S+\.\S+")
     monkeypatch.setattr(tokenize, "preclean", lambda text, settings: cubic.sub(" ", text))
-    monkeypatch.setattr(runner, "STALE_SECONDS", 1)
-    monkeypatch.setattr(runner, "ALIVE_STALE_SECONDS", 1)
-    text = "a@" * 900 + " shuttle orbit launch " * 20                 # about 2 s in one re call
+    monkeypatch.setattr(runner, "STALE_SECONDS", 3)         # beats come every second
+    monkeypatch.setattr(runner, "ALIVE_STALE_SECONDS", 3)
+    text = "a@" * 1000 + " shuttle orbit launch " * 20                # 5 s and more in one re call
     data = (json.dumps({"text": text}) + "\n").encode()
     import io
     job = jobs.submit_upload(config, "hog", [("hog.jsonl", io.BytesIO(data))], queue=_NoQueue())

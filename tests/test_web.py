@@ -444,3 +444,31 @@ def test_headers_of_exports_pages_and_wrong_methods(client, trained):
         r = client.open(url, method=method)
         assert r.status_code == 405, url
         assert {m.strip() for m in r.headers["Allow"].split(",")} - {"HEAD", "OPTIONS"} == allowed, r.headers
+
+
+@pytest.mark.parametrize("name", [".", "..", "a\u200bb", "\u202eabc", "ab\u2066c", "x\u00ady", "tab\tname", "a/b"])
+def test_names_that_look_alike_or_vanish_are_refused(fresh, name):
+    r = _upload(fresh, [("a.txt", b"The shuttle reached orbit.")], name=name)
+    assert r.status_code == 400 and "corpus names" in r.get_json()["error"]["message"], (name, r.get_json())
+
+
+def test_nfc_and_nfd_spellings_are_one_corpus(fresh):
+    import unicodedata
+    nfd = unicodedata.normalize("NFD", "café")
+    r = _upload(fresh, [("a.txt", b"The shuttle reached orbit.")], name=nfd)
+    assert r.status_code == 202 and r.get_json()["corpus"] == "café" != nfd
+    assert [j["id"] for j in fresh.get("/api/v1/corpora/café/jobs").get_json()] == [r.get_json()["id"]]
+    assert [j["id"] for j in fresh.get(f"/api/v1/corpora/{nfd}/jobs").get_json()] == [r.get_json()["id"]]
+
+
+def test_a_large_text_upload_is_checked_without_reading_it_whole(config, tmp_path, monkeypatch):
+    """A .txt upload is checked a MiB at a time: the whole-file reader is never called."""
+    from textlatent.ingest import sources
+    monkeypatch.setattr(sources, "_read_all", lambda *a: pytest.fail("read whole"))
+    client = create_app(config).test_client()
+    big = b"orbit shuttle launch " * 400_000                          # 8 MB
+    assert _upload(client, [("big.txt", big)], name="big").status_code == 202
+    assert _upload(client, [("bin.txt", b"\x00\x01\xff" * 10_000)], name="bin").status_code == 400
+    assert _upload(client, [("blank.txt", b" \n\t" * 1_000_000)], name="blank").status_code == 422
+    r = _upload(client, [("u16.txt", b"\xff\xfe" + "ünïcode text".encode("utf-16-le"))], name="u16")
+    assert r.status_code == 202

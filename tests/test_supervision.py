@@ -236,7 +236,7 @@ def test_killing_serve_leaves_no_worker_or_lda_process(serve_factory, tmp_path):
 
 @pytest.mark.slow
 def test_serve_on_ipv6_loopback_and_orphan_uploads_cleaned_at_start(serve_factory, tmp_path):
-    orphan = tmp_path / "home" / "uploads" / "0" * 32
+    orphan = tmp_path / "home" / "uploads" / ("0" * 32)
     orphan.mkdir(parents=True)
     (orphan / "a.txt").write_text("half an upload")
     os.utime(orphan, (time.time() - 3600, time.time() - 3600))

@@ -245,3 +245,75 @@ def test_csv_export_neutralises_formulas_from_the_corpus(config, tmp_path):
     import csv
     cells = [c for row in list(csv.reader(io.StringIO(body)))[1:] for c in row[:3]]
     assert cells and all(not c or c[0] not in "=+-@\t\r" for c in cells), cells
+
+
+# -- every pattern is linear in its input ---------------------------------------------------------
+
+def _seconds(fn, text, reps=3):
+    import gc
+    import time
+    best = float("inf")
+    gc.disable()          # the collector's passes over many small strings are not the pattern's cost
+    try:
+        for _ in range(reps):
+            t = time.perf_counter()
+            fn(text)
+            best = min(best, time.perf_counter() - t)
+    finally:
+        gc.enable()
+    return max(best, 2e-3)          # below that, the clock's noise and caches would make the ratio
+
+
+def _families(n):
+    """Adversarial texts of about ``n`` characters, one per pattern's weak spot."""
+    return {
+        "runs of a@": "a@" * (n // 2),                                     # the old e-mail pattern: cubic
+        "words of a@": ("a@" * 20 + " ") * (n // 41),                      # each word under the long-run cut
+        "a@ words without a dot": ("x@" * 24 + " ") * (n // 49),
+        "urls": ("http://" * 6 + " www." * 3 + " ") * (n // 58),
+        "quote intros": "In article x says in " * (n // 21) + ":",
+        "header lines": "Ab-c.D: x\n" * (n // 10) + "\nbody",
+        "blank-ish lines": ("\n" + " " * 50) * (n // 51),
+        "one newline then spaces": "\n" + " \t" * (n // 2),
+        "controls": "\x00\x01a\r\n" * (n // 5),
+        "signature marks": "\n-- \n--\n" * (n // 8),
+        "short lines": "ab\n" * (n // 3),
+    }
+
+
+def test_every_pattern_of_tokenize_and_sources_is_linear(monkeypatch):
+    from textlatent.ingest import tokenize
+    from textlatent.ingest.tokenize import preclean, strip_email
+    monkeypatch.setattr(tokenize, "CHUNK_CHARS", 200)      # many pieces: copying the rest would show
+    email = TokenizerSettings(email="yes")
+    steps = {
+        "preclean": lambda t: preclean(t, email),
+        "strip_email": strip_email,
+        "email pattern": lambda t: tokenize._EMAIL.sub(" ", t),
+        "url pattern": lambda t: tokenize._URL.sub(" ", t),
+        "long runs": lambda t: tokenize._LONG_RUN.sub(" ", t),
+        "quote intro": lambda t: tokenize._QUOTE_INTRO.search(t),
+        "header line": lambda t: sum(1 for line in t.split("\n") if tokenize._HEADER_LINE.match(line)),
+        "chunks": lambda t: list(tokenize._chunks(t)),
+        "clean_text": sources.clean_text,
+        "paragraphs": lambda t: list(sources.split_paragraphs(t)),
+    }
+    small, big = _families(100_000), _families(1_000_000)
+    slow = []
+    for family in small:
+        for step, fn in steps.items():
+            ratio = _seconds(fn, big[family], reps=1) / _seconds(fn, small[family])
+            if ratio > 50:                     # linear: 10 (up to 45 on a loaded machine); quadratic: 100
+                ratio = _seconds(fn, big[family]) / _seconds(fn, small[family])    # a hiccup, or real?
+            if ratio > 50:
+                slow.append(f"{step} on {family}: x{ratio:.0f} for x10 characters")
+    assert not slow, slow
+
+
+def test_tokenizing_a_hostile_text_is_linear(tokenizer):
+    def text(n):
+        return ("a@" * 30 + " uuu@vvv.ww shuttle orbit " + "x@" * 20 + " ") * (n // 170)
+    ratio = _seconds(tokenizer, [text(1_000_000)], reps=1) / _seconds(tokenizer, [text(100_000)], reps=1)
+    assert ratio < 30, ratio
+    (tokens,) = tokenizer([text(10_000)])
+    assert "shuttle" in tokens and not any("@" in t for t in tokens)

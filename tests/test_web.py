@@ -348,9 +348,17 @@ def test_cross_site_requests_are_refused(fresh):
 
 
 def test_only_trusted_hosts_are_answered(config):
-    client = create_app(config, trusted_hosts=["127.0.0.1", "localhost"]).test_client()
-    assert client.get("/api/v1/corpora", headers={"Host": "127.0.0.1:5000"}).status_code == 200
-    assert client.get("/api/v1/corpora", headers={"Host": "rebind.example"}).status_code == 400
+    from textlatent.cli.service import _trusted_hosts
+    client = create_app(config, trusted_hosts=_trusted_hosts("::1")).test_client()
+    for host in ("127.0.0.1:5000", "localhost", "[::1]", "[::1]:5000", "LOCALHOST:80"):
+        assert client.get("/api/v1/corpora", headers={"Host": host}).status_code == 200, host
+        assert client.get("/", headers={"Host": host}).status_code == 200, host
+    for host in ("rebind.example", "evil.com", "evil.com:5000", "127.0.0.1.evil.com", "[::2]:5000", "[::1]x",
+                 "localhost:99999", "localhost:x", ""):
+        r = client.get("/api/v1/corpora", headers={"Host": host})
+        assert r.status_code == 400 and r.get_json()["error"]["code"] == "bad_request", host
+        page = client.get("/", headers={"Host": host, "Accept": "text/html"})
+        assert page.status_code == 400 and page.mimetype == "text/html" and b"answers only" in page.data, host
 
 
 def test_security_headers_and_no_traceback_ever(client, monkeypatch):
@@ -363,3 +371,104 @@ def test_security_headers_and_no_traceback_ever(client, monkeypatch):
     assert r.status_code == 500 and r.get_json()["error"]["code"] == "internal_error"
     assert b"Traceback" not in r.data and b"ZeroDivision" not in r.data
     assert client.get("/console").status_code == 404                      # no Werkzeug debugger
+
+
+def test_texts_past_the_limits_are_413(client, trained):
+    from textlatent.explore.inference import MAX_INFER_CHARS
+    url = f"/api/v1/models/{trained['lda']}/infer"
+    r = client.post(url, json={"text": "shuttle " * (MAX_INFER_CHARS // 8 + 1)})
+    assert r.status_code == 413 and "at most 200,000" in r.get_json()["error"]["message"]
+    r = client.post(url, data=b'{"text": "' + b"a" * (5 * 1024 * 1024) + b'"}', content_type="application/json")
+    assert r.status_code == 413 and r.get_json()["error"]["code"] == "too_large"
+
+
+def test_a_request_is_answered_while_a_hostile_text_is_processed(client, trained):
+    """Hostile texts of the largest size accepted, back to back, while another client
+    lists the corpora: the listing keeps being answered between and during them (a
+    pattern that holds the GIL would leave a gap as long as all of them)."""
+    import threading
+    import time
+    from textlatent.explore.inference import MAX_INFER_CHARS
+    hostile = ("a@" * 1000 + " shuttle orbit x@y.zz " + "www." * 10 + " ")
+    hostile = hostile * (MAX_INFER_CHARS // len(hostile))
+    url = f"/api/v1/models/{trained['lda']}/infer"
+    answered, statuses, done = [], [], threading.Event()
+
+    def lister():
+        other = client.application.test_client()
+        while not done.is_set():
+            statuses.append(other.get("/api/v1/corpora").status_code)
+            answered.append(time.perf_counter())
+    thread = threading.Thread(target=lister)
+    thread.start()
+    started = time.perf_counter()
+    results = [client.post(url, json={"text": hostile}).status_code for _ in range(10)]
+    ended = time.perf_counter()
+    done.set()
+    thread.join()
+    assert results == [200] * 10 and set(statuses) == {200}
+    during = [started] + [t for t in answered if started < t < ended] + [ended]
+    longest_wait = max(b - a for a, b in zip(during, during[1:]))
+    assert len(during) > 10 and longest_wait < (ended - started) / 4, (len(during), longest_wait, ended - started)
+
+
+ODD_IDS = [str(2**63), str(2**64 + 5), "-1", "-" + str(2**63 + 1), "9" * 5000, "0x10", "1e3"]
+ID_ROUTES = [("GET", "/api/v1/jobs/{}"), ("POST", "/api/v1/jobs/{}/cancel"), ("POST", "/api/v1/jobs/{}/retry"),
+             ("GET", "/api/v1/models/{}"), ("PUT", "/api/v1/models/{}/labels"), ("GET", "/api/v1/models/{}/topics"),
+             ("GET", "/api/v1/models/{}/topics/0/documents"), ("GET", "/api/v1/models/{}/ldavis.json"),
+             ("POST", "/api/v1/models/{}/infer"), ("GET", "/api/v1/models/{}/doc-topics"),
+             ("GET", "/api/v1/models/{}/topic-terms"), ("GET", "/api/v1/models/{}/vectors"),
+             ("GET", "/api/v1/corpora/news/documents/{}"), ("GET", "/api/v1/corpora/news/similar?word=puck&model={}"),
+             ("GET", "/models/{}/topics"), ("GET", "/corpora/news/documents/{}")]
+
+
+@pytest.mark.parametrize("method, route", ID_ROUTES)
+def test_ids_past_the_database_range_are_404_on_every_route(client, method, route):
+    body = {"labels": {"0": "x"}} if route.endswith("labels") else {"text": "shuttle orbit"}
+    for odd in ODD_IDS:
+        r = client.open(route.format(odd), method=method, json=body if method in ("POST", "PUT") else None)
+        if "/documents/{}" in route and not odd.lstrip("-").isdigit():
+            assert r.status_code == 400, (odd, r.status_code)         # not a number at all
+        else:
+            assert r.status_code == 404, (route, odd, r.status_code)
+
+
+def test_headers_of_exports_pages_and_wrong_methods(client, trained):
+    r = client.get(f"/api/v1/models/{trained['lda']}/doc-topics?format=csv")
+    assert r.headers["Content-Type"] == "text/csv; charset=utf-8" and r.headers["Cache-Control"] == "no-store"
+    for url in ("/", "/corpora/news", f"/models/{trained['lda']}/topics", "/api/v1/corpora"):
+        assert client.get(url).headers["Cache-Control"] == "no-store", url
+    assert "max-age=86400" in client.get("/vendor/ldavis/d3.v5.min.js").headers["Cache-Control"]
+    for method, url, allowed in (("DELETE", "/api/v1/jobs", {"GET"}), ("PUT", "/api/v1/corpora", {"GET", "POST"}),
+                                 ("POST", f"/api/v1/models/{trained['lda']}", {"GET"}), ("POST", "/", {"GET"})):
+        r = client.open(url, method=method)
+        assert r.status_code == 405, url
+        assert {m.strip() for m in r.headers["Allow"].split(",")} - {"HEAD", "OPTIONS"} == allowed, r.headers
+
+
+@pytest.mark.parametrize("name", [".", "..", "a\u200bb", "\u202eabc", "ab\u2066c", "x\u00ady", "tab\tname", "a/b"])
+def test_names_that_look_alike_or_vanish_are_refused(fresh, name):
+    r = _upload(fresh, [("a.txt", b"The shuttle reached orbit.")], name=name)
+    assert r.status_code == 400 and "corpus names" in r.get_json()["error"]["message"], (name, r.get_json())
+
+
+def test_nfc_and_nfd_spellings_are_one_corpus(fresh):
+    import unicodedata
+    nfd = unicodedata.normalize("NFD", "café")
+    r = _upload(fresh, [("a.txt", b"The shuttle reached orbit.")], name=nfd)
+    assert r.status_code == 202 and r.get_json()["corpus"] == "café" != nfd
+    assert [j["id"] for j in fresh.get("/api/v1/corpora/café/jobs").get_json()] == [r.get_json()["id"]]
+    assert [j["id"] for j in fresh.get(f"/api/v1/corpora/{nfd}/jobs").get_json()] == [r.get_json()["id"]]
+
+
+def test_a_large_text_upload_is_checked_without_reading_it_whole(config, tmp_path, monkeypatch):
+    """A .txt upload is checked a MiB at a time: the whole-file reader is never called."""
+    from textlatent.ingest import sources
+    monkeypatch.setattr(sources, "_read_all", lambda *a: pytest.fail("read whole"))
+    client = create_app(config).test_client()
+    big = b"orbit shuttle launch " * 400_000                          # 8 MB
+    assert _upload(client, [("big.txt", big)], name="big").status_code == 202
+    assert _upload(client, [("bin.txt", b"\x00\x01\xff" * 10_000)], name="bin").status_code == 400
+    assert _upload(client, [("blank.txt", b" \n\t" * 1_000_000)], name="blank").status_code == 422
+    r = _upload(client, [("u16.txt", b"\xff\xfe" + "ünïcode text".encode("utf-16-le"))], name="u16")
+    assert r.status_code == 202

@@ -70,6 +70,13 @@ class EmptyCorpus(TextlatentError):
     status = 422
 
 
+class TooLarge(TextlatentError):
+    """An input past a size limit that keeps one request's work bounded."""
+
+    code = "too_large"
+    status = 413
+
+
 class Conflict(TextlatentError):
     code = "conflict"
     status = 409

@@ -8,7 +8,7 @@ each view reads its input, calls one library function with the request's store (
 
 import os
 
-from flask import Flask, jsonify, request
+from flask import Flask, abort, jsonify, request
 from werkzeug.exceptions import HTTPException
 
 from textlatent.errors import TextlatentError
@@ -33,7 +33,9 @@ def create_app(config=None, trusted_hosts=None):
     app.config["SECRET_KEY"] = config.secret_key or _secret_key(config.home)
     app.config["SESSION_COOKIE_SAMESITE"] = "Strict"
     if trusted_hosts:
-        app.config["TRUSTED_HOSTS"] = trusted_hosts
+        # Checked here rather than by Flask's TRUSTED_HOSTS: that one cannot match "[::1]", and
+        # its error, raised again while the error page is drawn, became a bare 500.
+        app.before_request(lambda: _check_host(trusted_hosts))
 
     from . import assets, corpora, csrf, db, jobs, models, openapi, ui, words
     db.init_app(app, config)
@@ -52,7 +54,11 @@ def create_app(config=None, trusted_hosts=None):
         if e.code == 413:     # werkzeug's words ("the data value transmitted exceeds ...") say less
             message = (f"the upload is larger than the limit of {config.max_upload_mb} MB (the max_upload_mb "
                        "setting); split it, or ingest it with the textlatent ingest command")
-        return _error(e.code, e.name.lower().replace(" ", "_"), message)
+        resp = _error(e.code, e.name.lower().replace(" ", "_"), message)
+        for name, value in e.get_headers():          # Allow on a 405, Retry-After...
+            if name.lower() != "content-type":
+                resp.headers[name] = value
+        return resp
 
     @app.errorhandler(Exception)
     def _unexpected(e):
@@ -69,19 +75,43 @@ def create_app(config=None, trusted_hosts=None):
         resp.headers["X-Content-Type-Options"] = "nosniff"
         resp.headers["X-Frame-Options"] = "DENY"
         resp.headers["Referrer-Policy"] = "no-referrer"
+        # Pages and answers show live state (jobs, labels): never kept, unless a view said otherwise
+        # (pyLDAvis's stored data, the vendored scripts).
+        resp.headers.setdefault("Cache-Control", "no-store")
         return resp
 
     return app
+
+
+def host_name(header):
+    """The name of a ``Host`` header (``[::1]`` for ``[::1]:5000``), lower-case, or None
+    when the header is malformed."""
+    header = (header or "").strip().lower()
+    if header.startswith("["):
+        name, _, rest = header.partition("]")
+        name += "]"
+    else:
+        name, _, rest = header.partition(":")
+        rest = ":" + rest if rest else ""
+    if rest and not (rest.startswith(":") and rest[1:].isdigit() and 0 < int(rest[1:]) < 65536):
+        return None
+    return name or None
+
+
+def _check_host(trusted):
+    if host_name(request.headers.get("Host")) not in trusted:
+        abort(400, description="this server answers only to the names " + ", ".join(trusted)
+              + " (a page on another name reached it: DNS rebinding?)")
 
 
 def _error(status, code, message, details=None):
     body = {"error": {"code": code, "message": message}}
     if details:
         body["error"]["details"] = details
+    from flask import make_response, render_template
     if request.path.startswith("/api/") or request.accept_mimetypes.best == "application/json":
-        return jsonify(body), status
-    from flask import render_template
-    return render_template("error.html", status=status, message=message), status
+        return make_response(jsonify(body), status)
+    return make_response(render_template("error.html", status=status, message=message), status)
 
 
 def _secret_key(home):

@@ -3,10 +3,8 @@
 from flask import Blueprint, jsonify, render_template, request
 
 from textlatent import jobs, views
-from textlatent.errors import Conflict
 from textlatent.explore import documents
 from textlatent.export import FORMATS
-from textlatent.ingest import delete_corpus as run_delete
 from textlatent.ingest import uploads
 
 from . import ui
@@ -55,11 +53,7 @@ def corpus(name):
 
 @bp.delete("/api/v1/corpora/<name>")
 def delete_corpus(name):
-    store = get_store()
-    active = jobs.active_jobs(store, name)
-    if active:
-        raise Conflict(f"corpus {name!r} has {len(active)} job(s) pending or running; cancel them first")
-    run_delete(store, name)
+    jobs.delete_corpus(get_store(), name)       # 409 while jobs of it are pending or running
     return "", 204
 
 

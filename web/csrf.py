@@ -47,8 +47,8 @@ def _same_site():
 
 
 def check():
-    if request.method in SAFE_METHODS or not _from_browser():
-        return
+    if request.method in SAFE_METHODS or not _from_browser() or request.routing_exception is not None:
+        return          # no view runs for a 404 or 405, so nothing can change: let it answer
     if not _same_site():
         abort(403, description="cross-site request refused")
     sent = request.headers.get(HEADER) or request.form.get(FIELD) or ""

@@ -119,7 +119,9 @@ def vectors(model_id):
 
 def _download(model_id, what, default):
     filename, mimetype, chunks = download(get_store(), model_id, what, request.args.get("format", default))
-    resp = Response(stream_with_context(chunks), mimetype=mimetype)
+    # content_type: the type as given (mimetype= would add a second "; charset=utf-8")
+    resp = Response(stream_with_context(chunks), content_type=mimetype)
+    resp.headers["Cache-Control"] = "no-store"       # labels and retraining change what a download holds
     resp.headers["Content-Disposition"] = f'attachment; filename="{safe_filename(filename)}"'
     return resp
 

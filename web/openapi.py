@@ -5,9 +5,16 @@ described route exists."""
 from flask import Blueprint, jsonify
 
 from textlatent import __version__
+from textlatent.explore.inference import MAX_INFER_CHARS
 from textlatent.explore.topics import TOPN_MAX
-from textlatent.export import FORMATS
+from textlatent.explore.words import MAX_WORD
+from textlatent.export import FORMATS, MIMETYPES
+from textlatent.ingest.pipeline import MAX_NAME
 from textlatent.jobs import KINDS, MODEL_KINDS
+from textlatent.store.queries import MAX_ID
+
+ID = {"type": "integer", "minimum": 1, "maximum": MAX_ID}
+TEXT = {"type": "string", "minLength": 1, "pattern": r"\S"}      # not blank
 
 bp = Blueprint("openapi", __name__)
 
@@ -60,19 +67,20 @@ def _query(name, schema, description="", required=False):
     return {"name": name, "in": "query", "required": required, "schema": schema, "description": description}
 
 
-NAME = _path_param("name", description="corpus name")
-MODEL = _path_param("model_id", {"type": "integer"}, "model id")
-JOB = _path_param("job_id", {"type": "integer"}, "job id")
+NAME = _path_param("name", {"type": "string", "minLength": 1, "maxLength": MAX_NAME}, "corpus name")
+MODEL = _path_param("model_id", ID, "model id")
+JOB = _path_param("job_id", ID, "job id")
+WORDS = {"type": "array", "items": TEXT | {"maxLength": MAX_WORD}}
 ACCEPTED = {"description": "the job was queued", "content": {"application/json": {"schema": _ref("Job")}},
             "headers": {"Location": {"schema": {"type": "string"}, "description": "the job's URL"}}}
 
 
 def _download(what, description):
+    types = dict.fromkeys(MIMETYPES[f].split(";")[0] for f in FORMATS[what])
     return {"get": {"summary": description, "parameters": [MODEL, _query(
         "format", {"type": "string", "enum": list(FORMATS[what]), "default": FORMATS[what][0]})],
-        "responses": {"200": {"description": "the file, streamed",
-                              "content": {"application/octet-stream": {"schema": {"type": "string",
-                                                                                   "format": "binary"}}}},
+        "responses": {"200": {"description": "the file, streamed (its type follows the format)",
+                              "content": {t: {"schema": {"type": "string", "format": "binary"}} for t in types}},
                       **_errors("400", "404")}}}
 
 
@@ -119,8 +127,8 @@ def spec():
             "post": {"summary": "Upload files into a corpus (created when new); queues the ingest",
                      "requestBody": {"required": True, "content": {"multipart/form-data": {"schema": {
                          "type": "object", "required": ["name", "file"], "properties": {
-                             "name": {"type": "string"},
-                             "file": {"type": "array", "items": {"type": "string", "format": "binary"},
+                             "name": TEXT | {"maxLength": MAX_NAME},
+                             "file": {"type": "array", "minItems": 1, "items": {"type": "string", "format": "binary"},
                                       "description": ".txt .md .csv .tsv .jsonl .ndjson .zip, or .gz of them"},
                              "text_field": {"type": "string", "default": "text"},
                              "id_field": {"type": "string"}, "title_field": {"type": "string"},
@@ -139,16 +147,15 @@ def spec():
                     "responses": {"200": _ok({"type": "object"}), **_errors("400", "404")}}},
         "/corpora/{name}/documents/{position}": {
             "get": {"summary": "One document, whole", "parameters": [
-                NAME, _path_param("position", {"type": "integer"}, "0-based position in the corpus")],
+                NAME, _path_param("position", ID | {"minimum": 0}, "0-based position in the corpus")],
                 "responses": {"200": _ok({"type": "object"}), **_errors("400", "404")}}},
         "/corpora/{name}/models": {
             "get": {"summary": "The corpus's models, newest first", "parameters": [NAME],
                     "responses": {"200": _ok({"type": "array", "items": _ref("Model")}), **_errors("404")}},
             "post": {"summary": "Train a model; queues a job", "parameters": [NAME],
-                     "requestBody": {"required": True, "content": {"application/json": {"schema": {
-                         "type": "object", "required": ["kind"], "properties": {
-                             "kind": {"type": "string", "enum": list(MODEL_KINDS)},
-                             "params": {"oneOf": [_ref(_params_name(k)) for k in MODEL_KINDS]}}}}}},
+                     "requestBody": {"required": True, "content": {"application/json": {"schema": {"oneOf": [
+                         {"type": "object", "required": ["kind"], "properties": {
+                             "kind": {"const": k}, "params": _ref(_params_name(k))}} for k in MODEL_KINDS]}}}},
                      "responses": {"202": ACCEPTED, **_errors("400", "404", "422")}}},
         "/corpora/{name}/jobs": {
             "get": {"summary": "The corpus's jobs, newest first", "parameters": [NAME],
@@ -156,10 +163,10 @@ def spec():
         "/corpora/{name}/similar": {
             "get": {"summary": "Nearest words by cosine similarity; with several words or negative "
                                "words, an analogy", "parameters": [
-                NAME, _query("word", {"type": "array", "items": {"type": "string"}}, "positive word(s)", True),
-                _query("negative", {"type": "array", "items": {"type": "string"}}, "negative word(s)"),
+                NAME, _query("word", WORDS | {"minItems": 1}, "positive word(s)", True),
+                _query("negative", WORDS, "negative word(s)"),
                 _query("topn", {"type": "integer", "minimum": 1, "maximum": TOPN_MAX, "default": 10}),
-                _query("model", {"type": "integer"}, "a Word2Vec model id (default: the newest)")],
+                _query("model", ID, "a Word2Vec model id (default: the newest)")],
                 "responses": {"200": _ok({"type": "object"}), **_errors("400", "404")}}},
         "/jobs": {
             "get": {"summary": "Recent jobs", "parameters": [_query("corpus", {"type": "string"})],
@@ -180,7 +187,8 @@ def spec():
             "put": {"summary": "Name topics; an empty label removes one", "parameters": [MODEL],
                     "requestBody": {"required": True, "content": {"application/json": {"schema": {
                         "type": "object", "properties": {"labels": {
-                            "type": "object", "additionalProperties": {"type": "string", "maxLength": 200}}}}}}},
+                            "type": "object", "propertyNames": {"pattern": "^(0|[1-9][0-9]{0,2})$"},
+                            "additionalProperties": {"type": ["string", "null"], "maxLength": 200}}}}}}},
                     "responses": {"200": _ok({"type": "object"}), **_errors("400", "404")}}},
         "/models/{model_id}/topics": {
             "get": {"summary": "Topics with their top terms", "parameters": [
@@ -188,7 +196,8 @@ def spec():
                 "responses": {"200": _ok({"type": "object"}), **_errors("400", "404")}}},
         "/models/{model_id}/topics/{topic}/documents": {
             "get": {"summary": "The documents where a topic weighs most", "parameters": [
-                MODEL, _path_param("topic", {"type": "integer"}),
+                MODEL, _path_param("topic", {"type": "integer", "minimum": 0, "maximum": 999},
+                                   "a topic number, 0..num_topics - 1"),
                 _query("limit", {"type": "integer", "minimum": 1, "maximum": TOPN_MAX, "default": 10})],
                 "responses": {"200": _ok({"type": "array"}), **_errors("400", "404")}}},
         "/models/{model_id}/ldavis.json": {
@@ -197,8 +206,9 @@ def spec():
         "/models/{model_id}/infer": {
             "post": {"summary": "Topic mixture of a new text", "parameters": [MODEL],
                      "requestBody": {"required": True, "content": {"application/json": {"schema": {
-                         "type": "object", "required": ["text"], "properties": {"text": {"type": "string"}}}}}},
-                     "responses": {"200": _ok({"type": "object"}), **_errors("400", "404")}}},
+                         "type": "object", "required": ["text"], "properties": {
+                             "text": TEXT | {"maxLength": MAX_INFER_CHARS}}}}}},
+                     "responses": {"200": _ok({"type": "object"}), **_errors("400", "404", "413", "422")}}},
         "/models/{model_id}/doc-topics": _download("doc-topics", "Document-topic vectors"),
         "/models/{model_id}/topic-terms": _download("topic-terms", "Topic-term weights"),
         "/models/{model_id}/vectors": _download("vectors", "Word vectors"),

@@ -3,7 +3,7 @@
 from flask import jsonify, request
 
 from textlatent import jobs
-from textlatent.errors import InvalidInput
+from textlatent.errors import InvalidInput, TooLarge
 
 
 def model_json(m):
@@ -27,8 +27,14 @@ def accepted(job):
     return resp
 
 
+MAX_JSON_BYTES = 4 * 1024 * 1024     # a JSON body (infer's text, labels); uploads have their own limit
+
+
 def json_body(shape):
-    """The request's JSON object, or InvalidInput saying what to send."""
+    """The request's JSON object, or InvalidInput saying what to send (TooLarge past 4 MiB)."""
+    if (request.content_length or 0) > MAX_JSON_BYTES:
+        raise TooLarge(f"a JSON body has at most {MAX_JSON_BYTES // 1024**2} MiB")
+    request.max_content_length = MAX_JSON_BYTES      # a chunked body too stops reading there
     body = request.get_json(silent=True)
     if not isinstance(body, dict):
         raise InvalidInput(f"send JSON {shape} with Content-Type: application/json")

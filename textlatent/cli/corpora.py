@@ -92,11 +92,18 @@ def corpora(ctx, as_json):
 @cli.command()
 @click.argument("corpus")
 @click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
+@click.option("--force", is_flag=True, help="Cancel the corpus's pending and running jobs first.")
 @click.pass_context
-def delete(ctx, corpus, yes):
-    """Delete a corpus with its documents and models."""
-    from ..ingest import delete_corpus
+def delete(ctx, corpus, yes, force):
+    """Delete a corpus with its documents and models; refused while jobs of it are pending
+    or running, unless --force cancels them first.
+
+    \b
+    Example:
+        textlatent delete news --yes --force
+    """
+    from ..jobs import delete_corpus
     if not yes:
         click.confirm(f"Delete corpus {corpus!r} and all its models?", abort=True)
-    delete_corpus(store_of(ctx), corpus)
+    delete_corpus(store_of(ctx), corpus, force=force)
     click.echo(f"deleted {corpus}")

@@ -11,36 +11,78 @@ from .base import Bar, cli, config_of, emit, store_of
 
 def _serve(config, host, port, threads, worker):
     """Run waitress in this process and, unless ``worker`` is False, a job worker
-    process beside it (its own process: training never slows the pages down)."""
-    import subprocess
+    process beside it (its own process: training never slows the pages down), restarted
+    when it ends."""
+    import signal
 
     import waitress
 
-    import signal
-
     from web import create_app
 
+    from ..ingest.uploads import clean_orphans
     from ..jobs.worker import start_reaper
     from ..store import Store
 
     app = create_app(config, trusted_hosts=_trusted_hosts(host))
+    store = Store(config)
+    removed = clean_orphans(store)
+    if removed:
+        click.echo(f"removed {removed} upload folder(s) that no job names (a server stopped while staging)")
     # Jobs of workers that died read as failed at once; this writes them so (and cleans up).
-    start_reaper(Store(config))
+    start_reaper(store)
 
     # SIGTERM (a service manager, a test) stops like Ctrl-C, so the worker is stopped too.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
-    proc = None
-    if worker:
-        env = dict(os.environ, TEXTLATENT_HOME=config.home, TEXTLATENT_DATABASE_URL=config.database_url)
-        if config.queue_url:
-            env["TEXTLATENT_QUEUE_URL"] = config.queue_url
-        proc = subprocess.Popen([sys.executable, "-m", "textlatent.cli", "worker"], env=env)
+    supervisor = WorkerSupervisor(config) if worker else None
+    if supervisor:
+        supervisor.start()
     shown = f"[{host}]" if ":" in host else host
     click.echo(f"textlatent serving on http://{shown}:{port}/  (Ctrl-C to stop)")
     try:
         waitress.serve(app, host=host, port=port, threads=threads, ident="textlatent")
     finally:
-        if proc is not None:
+        if supervisor:
+            supervisor.stop()
+
+
+class WorkerSupervisor:
+    """``textlatent worker`` beside serve, started again when it ends (after 1 s, doubling
+    up to a minute while it keeps ending within a minute), each restart said on stderr.
+    The worker stops when serve ends, even by SIGKILL (TEXTLATENT_PARENT_PID)."""
+
+    def __init__(self, config):
+        import threading
+        self.env = dict(os.environ, TEXTLATENT_HOME=config.home, TEXTLATENT_DATABASE_URL=config.database_url,
+                        TEXTLATENT_PARENT_PID=str(os.getpid()))
+        if config.queue_url:
+            self.env["TEXTLATENT_QUEUE_URL"] = config.queue_url
+        self.proc = None
+        self._stopping = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="worker-supervisor", daemon=True)
+
+    def start(self):
+        self._thread.start()
+
+    def _run(self):
+        import subprocess
+        import time
+        delay = 1.0
+        while not self._stopping.is_set():
+            started = time.monotonic()
+            self.proc = subprocess.Popen([sys.executable, "-m", "textlatent.cli", "worker"], env=self.env)
+            code = self.proc.wait()
+            if self._stopping.is_set():
+                return
+            delay = 1.0 if time.monotonic() - started > 60 else min(delay * 2, 60.0)
+            click.echo(f"textlatent: the job worker (pid {self.proc.pid}) ended with status {code}; "
+                       f"starting another in {delay:g} s", err=True)
+            self._stopping.wait(delay)
+
+    def stop(self):
+        import subprocess
+        self._stopping.set()
+        proc = self.proc
+        if proc is not None and proc.poll() is None:
             proc.terminate()
             try:
                 proc.wait(timeout=15)
@@ -51,7 +93,7 @@ def _serve(config, host, port, threads, worker):
 def _trusted_hosts(host):
     """Bound to loopback, answer only to loopback names (no DNS rebinding)."""
     if host in ("127.0.0.1", "localhost", "::1"):
-        return ["127.0.0.1", "localhost", "[::1]", "::1"]
+        return ["127.0.0.1", "localhost", "[::1]"]
     return None
 
 

@@ -28,10 +28,9 @@ def overview_in(conn, corpus, top_terms=30, sample=5):
 
 def document(store, name, position):
     """One document, whole, by its position in the corpus."""
-    try:
-        position = int(position)
-    except (TypeError, ValueError):
-        raise InvalidInput(f"document positions are whole numbers, not {str(position)[:50]!r}") from None
+    if not (isinstance(position, int) or str(position).strip().lstrip("-").isdigit()):
+        raise InvalidInput(f"document positions are whole numbers, not {str(position)[:50]!r}")
+    position = db.as_id(position, NotFound, "document", low=0)
     with store.read() as conn:
         corpus = db.get_corpus(conn, name)
         rows = db.get_documents(conn, corpus["id"], positions=[position],

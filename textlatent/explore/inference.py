@@ -7,7 +7,7 @@ from collections import Counter
 
 import numpy as np
 
-from ..errors import EmptyCorpus, InvalidInput
+from ..errors import EmptyCorpus, InvalidInput, TooLarge
 from ..ingest.phrases import apply_phrases
 from ..ingest.tokenize import Tokenizer, TokenizerSettings
 from ..store import registry
@@ -42,12 +42,17 @@ def corpus_terms(corpus, text):
     return apply_phrases(tokens, pairs) if pairs else tokens
 
 
+MAX_INFER_CHARS = 200_000
+
+
 def infer(store, corpus_name, text, model_id=None):
     """Topic mixture of a new text: ``{"topics": [[k, weight]...] (all K, by weight), "terms_used"}``."""
     if not isinstance(text, str) or not text.strip():
         raise InvalidInput("give some text to infer topics for")
-    if len(text) > 10_000_000:
-        raise InvalidInput("text longer than 10,000,000 characters")
+    if len(text) > MAX_INFER_CHARS:
+        # Tokenizing is CPU-bound and holds the GIL: a web request stays near 0.3 s of CPU.
+        raise TooLarge(f"the text has {len(text):,} characters; topics are inferred for at most "
+                       f"{MAX_INFER_CHARS:,} (split a longer text, or ingest it)")
     corpus, model_row = registry.find_model(store, corpus_name, model_id, kind="lda")
     model, index = _lda_for_inference(registry.model_path(store, model_row))
     terms = corpus_terms(corpus, text)

@@ -14,6 +14,7 @@ import logging
 import os
 import tempfile
 import time
+import unicodedata
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -47,14 +48,26 @@ class IngestSummary:
         return dict(self.__dict__)
 
 
+# Characters a name may not hold: controls, and the invisible ones (format characters such
+# as U+200B zero width space and the bidirectional overrides U+202A-U+202E, U+2066-U+2069;
+# line and paragraph separators; unassigned, private and surrogate code points): "ab" and
+# "a\u200bb" would be two corpora that look alike, an override would show a name reversed.
+_NAME_REFUSED = {"Cc", "Cf", "Cs", "Co", "Cn", "Zl", "Zp"}
+
+
 def valid_corpus_name(name):
-    """``name`` stripped, or InvalidInput saying what a corpus name may hold."""
+    """``name`` stripped and in Unicode NFC (so that the NFC and NFD spellings of "café" are
+    one corpus), or InvalidInput saying what a corpus name may hold."""
     if not isinstance(name, str) or not name.strip():
         raise InvalidInput("a corpus needs a name")
-    name = name.strip()
-    if len(name) > MAX_NAME or any(c in name for c in "/\\\x00") or any(ord(c) < 32 for c in name):
-        raise InvalidInput(f"corpus names have at most {MAX_NAME} characters and no '/', '\\' "
-                           "or control characters")
+    name = unicodedata.normalize("NFC", name.strip())
+    if len(name) > MAX_NAME or any(c in name for c in "/\\") or name in (".", ".."):
+        raise InvalidInput(f"corpus names have at most {MAX_NAME} characters, no '/' or '\\', "
+                           "and are not '.' or '..'")
+    bad = sorted({f"U+{ord(c):04X}" for c in name if unicodedata.category(c) in _NAME_REFUSED})
+    if bad:
+        raise InvalidInput("corpus names hold no control or invisible characters (such as zero-width "
+                           f"spaces or right-to-left overrides); found {', '.join(bad[:5])}")
     return name
 
 
@@ -98,8 +111,9 @@ def ingest(store, name, paths, read_options=None, settings=None, workers=None, p
         progress(summary.added + summary.duplicates + summary.empty, 0, "writing to the database")
         with store.write() as conn:
             _write(conn, name, settings, spool, phrases, summary)
-    summary.report = read_options.report
-    summary.seconds = round(time.perf_counter() - started, 3)
+            summary.report = read_options.report
+            summary.seconds = round(time.perf_counter() - started, 3)
+            store.committing(conn, result=summary.to_dict())
     log.info("ingest %s: %s", name, summary)
     return summary
 

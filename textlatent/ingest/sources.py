@@ -77,7 +77,7 @@ def decode_bytes(data, name, report):
         return data.decode("utf-8")
     except UnicodeDecodeError as e:
         first_bad = e.start
-    if _looks_binary(data):
+    if looks_binary(data):
         raise IngestError(f"{name}: this is binary data, not text (byte {first_bad} is not UTF-8)")
     encoding = _guess_encoding(data[:1_000_000])
     try:
@@ -106,7 +106,7 @@ def _guess_encoding(sample):
     return tied[0]
 
 
-def _looks_binary(data):
+def looks_binary(data):
     sample = data[:8192]
     if not sample:
         return False
@@ -186,19 +186,30 @@ def _size(fh):
         return None
 
 
-def _read_all(fh, name, limit=MAX_TEXT_FILE):
-    """The whole stream, read a MiB at a time (a bomb stops at its limit, not after)."""
-    parts, n = [], 0
+def read_chunks(fh, name, limit=MAX_TEXT_FILE):
+    """The stream a MiB at a time, refused past ``limit`` (a bomb stops at its limit, not after)."""
+    n = 0
     try:
         while chunk := fh.read(1024 * 1024):
             n += len(chunk)
             if n > limit:
                 raise IngestError(f"{name}: larger than {limit // 1024**2} MiB; split it into several "
                                   "files or use JSONL (one document a line)")
-            parts.append(chunk)
+            yield chunk
     except (OSError, EOFError, gzip.BadGzipFile) as e:
         raise IngestError(f"{name}: cannot read: {e}") from e
-    return b"".join(parts)
+
+
+def _read_all(fh, name, limit=MAX_TEXT_FILE):
+    return b"".join(read_chunks(fh, name, limit))
+
+
+def open_file(path):
+    """A file's bytes, inflated when it is gzipped (a bomb is refused as it inflates)."""
+    raw = open(path, "rb")
+    if not path.lower().endswith(".gz"):
+        return raw
+    return _LimitedReader(gzip.GzipFile(fileobj=raw), os.path.basename(path), compressed=_size(raw))
 
 
 class _LimitedReader(io.RawIOBase):

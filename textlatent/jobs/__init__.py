@@ -10,12 +10,13 @@ from ..store import queries as db
 from ..store.schema import now
 from .kinds import KINDS, MODEL_KINDS, JobKind, job_kind
 from .queue import get_queue
-from .runner import as_seen, reap, run_job
+from .runner import as_seen, reap, run_job, with_notice
 
 ACTIVE = ("pending", "running")
 ENDED = ("finished", "failed", "cancelled")
 
-__all__ = ["ACTIVE", "ENDED", "KINDS", "MODEL_KINDS", "JobKind", "active_jobs", "cancel", "get", "job_json",
+__all__ = ["ACTIVE", "ENDED", "KINDS", "MODEL_KINDS", "JobKind", "active_jobs", "cancel", "delete_corpus", "get",
+           "job_json",
            "list_jobs", "reap", "retry", "run_job", "submit", "submit_upload"]
 
 
@@ -40,15 +41,16 @@ def submit_upload(store, corpus_name, files, options=None, queue=None):
 
 
 def get(store, job_id):
-    """The job (a running one whose worker died reads as failed, see :func:`runner.as_seen`)."""
+    """The job (a running one whose worker died reads as failed, see :func:`runner.as_seen`;
+    a pending one says so when no worker is running)."""
     with store.read() as conn:
-        return as_seen(db.get_job(conn, job_id))
+        return with_notice(conn, [as_seen(db.get_job(conn, job_id))])[0]
 
 
 def list_jobs(store, corpus_name=None, limit=50):
     """Jobs, newest first (as :func:`get` shows them)."""
     with store.read() as conn:
-        return [as_seen(j) for j in db.list_jobs(conn, corpus_name, limit)]
+        return with_notice(conn, [as_seen(j) for j in db.list_jobs(conn, corpus_name, limit)])
 
 
 def cancel(store, job_id):
@@ -83,6 +85,31 @@ def get_row(store, job_id):
 
 def active_jobs(store, corpus_name):
     return [j for j in list_jobs(store, corpus_name, limit=1000) if j["status"] in ACTIVE]
+
+
+def delete_corpus(store, name, force=False, wait=30.0):
+    """Delete a corpus unless jobs of it are pending or running (Conflict); with ``force``,
+    cancel them first and wait up to ``wait`` seconds for them to end (a running ingest
+    would otherwise re-create what was deleted)."""
+    import time
+
+    from ..ingest import delete_corpus as run_delete
+    active = active_jobs(store, name)
+    if active and not force:
+        raise Conflict(f"corpus {name!r} has {len(active)} job(s) pending or running "
+                       f"({', '.join(str(j['id']) for j in active)}); cancel them first, or use --force")
+    for job in active:
+        try:
+            cancel(store, job["id"])
+        except Conflict:              # it ended meanwhile
+            pass
+    deadline = time.monotonic() + wait
+    while active_jobs(store, name):
+        if time.monotonic() > deadline:
+            raise Conflict(f"the jobs of corpus {name!r} were asked to stop but are still running; "
+                           "is their worker stuck? Try again")
+        time.sleep(0.2)
+    run_delete(store, name)
 
 
 def job_json(job):

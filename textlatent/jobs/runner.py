@@ -5,35 +5,47 @@ the huey queue that only carries the job id. The row is the truth: the queue may
 deliver a message twice or lose one to a crash, and the guarded status changes below
 make both harmless.
 
-While a job runs, one heartbeat thread writes its progress and a timestamp every
-second and reads whether someone asked to cancel it; the job's code only calls
-``progress(done, total, message)``, which raises :class:`Cancelled` once asked.
-A job whose worker died (killed, machine lost) is noticed by its missing heartbeat
-or its dead process and marked ``failed`` with the reason.
+A job runs in a process of its own, forked by the worker, which writes its progress
+and a heartbeat every second (the job's own work, however long it holds the GIL, cannot
+starve it) and passes on a cancel or the time limit; the job's code only calls
+``progress(done, total, message)``, which raises :class:`Cancelled` once asked, and a
+job that does not stop within STOP_GRACE seconds is killed. The transaction that commits
+a job's corpus or model also marks the job finished, only if it is still running for
+its worker: a job declared dead never commits. A job whose worker died (killed, machine
+lost) is noticed by its missing heartbeat or its dead process and marked ``failed``.
 """
 
 import datetime as dt
 import errno
+import functools
 import glob
 import logging
 import os
 import shutil
+import signal
 import socket
-import threading
 import time
 
 from sqlalchemy.exc import OperationalError
 
-from ..errors import Cancelled, TextlatentError
+from ..errors import Cancelled, Conflict, TextlatentError
 from ..store import queries as db
+from ..store import schema
 from ..store.schema import now
+from . import procs
 from .kinds import KINDS, workdir_prefix
 
 log = logging.getLogger(__name__)
 
 HEARTBEAT_SECONDS = 1.0
 STALE_SECONDS = 60          # no heartbeat for this long: the worker is gone
+ALIVE_STALE_SECONDS = 600   # the same for a worker process seen alive on this host
 REAP_SECONDS = 10
+STOP_GRACE = 3.0            # a cancelled job that has not stopped by then is killed
+
+
+class JobLost(Conflict):
+    """The job is no longer this worker's: it was declared stopped, or cancelled."""
 
 
 def worker_name():
@@ -41,47 +53,156 @@ def worker_name():
 
 
 def run_job(store, job_id):
-    """Run one job to its end; called by the queue's worker. Never raises for a job's
-    own failure: that is recorded on the job."""
+    """Run one job to its end in a process of its own, this one writing its heartbeat;
+    called by the queue's worker. Never raises for a job's own failure: that is recorded
+    on the job. Returns the job's final status (None when it was not pending)."""
+    owner = worker_name()
     with store.write() as conn:
         claimed = db.update_job(conn, job_id, only_if_status=("pending",), status="running",
-                                worker=worker_name(), started=now(), heartbeat=now(), message="starting")
+                                worker=owner, started=now(), heartbeat=now(), message="starting")
         job = db.get_job(conn, job_id) if claimed else None
     if job is None:
         log.info("job %s is not pending any more; skipped", job_id)
-        return
-    kind = KINDS[job["kind"]]
-    beat = _Heartbeat(store, job_id, store.job_timeout)
-    beat.start()
-    status, values = "failed", {}
+        return None
+    shared = procs.SharedProgress()
+    pid = os.fork()
+    if pid == 0:                                      # the job's process: never returns
+        code = 1
+        try:
+            os.setpgid(0, 0)                          # its own group: a stop takes its pools too
+            procs.die_with_parent()
+            code = _run_in_child(store.config, job, owner, shared)
+        finally:
+            os._exit(code)
     try:
-        model_id, result = kind.run(store, job, beat.progress)
-        status, values = "finished", {"model_id": model_id, "result": result, "message": "finished"}
-    except Cancelled:
-        if beat.timed_out:
-            values = {"error": f"stopped: the job ran longer than the job_timeout of {store.job_timeout} s",
-                      "message": "timed out"}
-        else:
-            status, values = "cancelled", {"message": "cancelled"}
-    except TextlatentError as e:
-        values = {"error": e.message, "message": "failed"}
-    except MemoryError:
-        values = {"error": "out of memory", "message": "failed"}
-    except OSError as e:
-        values = {"error": _os_error(e), "message": "failed"}
-    except OperationalError as e:
-        values = {"error": _database_error(e), "message": "failed"}
-    except Exception as e:     # a bug: record it, keep the worker alive
-        log.exception("job %s failed", job_id)
-        values = {"error": f"internal error ({type(e).__name__}: {str(e)[:300]}); see the worker's log",
-                  "message": "failed"}
-    finally:
-        beat.stop()
-    kind.ended(job["params"], status)
+        os.setpgid(pid, pid)                          # (both sides: whichever runs first)
+    except OSError:
+        pass
+    status = _watch(store, job, owner, pid, shared)
+    KINDS[job["kind"]].ended(job["params"], status)
     _clean_workdirs(store, job_id)
-    with store.write() as conn:
-        db.update_job(conn, job_id, only_if_status=("running",), status=status,
+    return status
+
+
+def _run_in_child(config, job, owner, shared):
+    from ..store import Store
+    schema.forget_engines()          # the parent's pooled connections are not this process's
+    store = Store(config)
+    store.on_commit = functools.partial(_finish_owned, job_id=job["id"], owner=owner)
+
+    def progress(done, total, message):
+        shared.write(done, total, str(message)[:500])
+        if shared.flag != procs.NONE:
+            raise Cancelled("cancelled")
+    status, values = _execute(store, job, progress, shared)
+    with store.write() as conn:      # a finished job was written by its commit (_finish_owned)
+        db.update_job(conn, job["id"], only_if_status=("running",), only_if_worker=owner, status=status,
                       finished=now(), heartbeat=now(), **values)
+    return 0
+
+
+def _finish_owned(conn, job_id, owner, model_id=None, result=None):
+    """Inside the transaction that commits the job's product: mark the job finished, only
+    if it is still running and this worker's; otherwise refuse, so that a job declared
+    dead (or cancelled) never commits what it made."""
+    if not db.update_job(conn, job_id, only_if_status=("running",), only_if_worker=owner, status="finished",
+                         model_id=model_id, result=result, message="finished", finished=now(), heartbeat=now()):
+        raise JobLost(f"job {job_id} is no longer running for worker {owner} (declared stopped, or "
+                      "cancelled): what it made was not committed")
+
+
+def _execute(store, job, progress, shared):
+    """``(status, values)`` of running the job: what its row should say."""
+    try:
+        KINDS[job["kind"]].run(store, job, progress)
+        return "finished", {}
+    except Cancelled:
+        if shared.flag == procs.TIMEOUT:
+            return "failed", _timed_out(store)
+        return "cancelled", {"message": "cancelled"}
+    except JobLost as e:
+        log.warning("%s", e.message)
+        return "failed", {}
+    except TextlatentError as e:
+        return "failed", {"error": e.message, "message": "failed"}
+    except MemoryError:
+        return "failed", {"error": "out of memory", "message": "failed"}
+    except OSError as e:
+        return "failed", {"error": _os_error(e), "message": "failed"}
+    except OperationalError as e:
+        return "failed", {"error": _database_error(e), "message": "failed"}
+    except Exception as e:     # a bug: record it
+        log.exception("job %s failed", job["id"])
+        return "failed", {"error": f"internal error ({type(e).__name__}: {str(e)[:300]}); see the worker's log",
+                          "message": "failed"}
+
+
+def _timed_out(store):
+    return {"error": f"stopped: the job ran longer than the job_timeout of {store.job_timeout} s",
+            "message": "timed out"}
+
+
+def _watch(store, job, owner, pid, shared):
+    """Write the heartbeat of the job's process ``pid`` until it ends; pass on a cancel or
+    the time limit, and kill its process group when it has not stopped STOP_GRACE seconds
+    later (a step that calls no ``progress``: reading one big file, the final write).
+    Returns the job's final status."""
+    started, beat, stop_at, missed = time.monotonic(), 0.0, None, 0
+    while True:
+        ended, wait_status = os.waitpid(pid, os.WNOHANG)
+        if ended:
+            break
+        t = time.monotonic()
+        if t - beat >= HEARTBEAT_SECONDS:
+            beat = t
+            done, total, message = shared.read()
+            if shared.flag != procs.NONE:
+                message = "stopping: " + ("time limit reached" if shared.flag == procs.TIMEOUT else "cancel requested")
+            try:
+                with store.write() as conn:
+                    db.update_job(conn, job["id"], only_if_status=("running",), only_if_worker=owner, done=done,
+                                  total=total, message=message, heartbeat=now())
+                    cancel = db.get_job(conn, job["id"])["cancel_requested"]
+            except OperationalError:    # a busy database now and then must not stop the job
+                missed, cancel = missed + 1, False
+            if shared.flag == procs.NONE and store.job_timeout and t - started > store.job_timeout:
+                shared.flag = procs.TIMEOUT
+            elif shared.flag == procs.NONE and cancel:
+                shared.flag = procs.CANCEL
+            if shared.flag != procs.NONE and stop_at is None:
+                stop_at = t + STOP_GRACE
+        if stop_at is not None and t > stop_at:
+            _kill_group(pid)
+        time.sleep(0.05)
+    return _ended(store, job, owner, wait_status, shared.flag)
+
+
+def _kill_group(pid):
+    try:
+        os.killpg(pid, signal.SIGKILL)
+    except (ProcessLookupError, PermissionError):
+        pass
+
+
+def _ended(store, job, owner, wait_status, flag):
+    """The job's final status once its process ended; written here when the process could
+    not write it (killed after a cancel, crashed)."""
+    with store.write() as conn:
+        row = db.get_job(conn, job["id"])
+        if row["status"] != "running" or row["worker"] != owner:
+            return row["status"]
+        if flag == procs.CANCEL:
+            status, values = "cancelled", {"message": f"cancelled (stopped after {STOP_GRACE:g} s)"}
+        elif flag == procs.TIMEOUT:
+            status, values = "failed", _timed_out(store)
+        else:
+            how = (f"was killed by signal {os.WTERMSIG(wait_status)}" if os.WIFSIGNALED(wait_status)
+                   else f"exited with status {os.waitstatus_to_exitcode(wait_status)}")
+            status, values = "failed", {"error": f"the job's process {how}; see the worker's log",
+                                        "message": "failed"}
+        db.update_job(conn, job["id"], only_if_status=("running",), only_if_worker=owner, status=status,
+                      finished=now(), heartbeat=now(), **values)
+    return status
 
 
 def _os_error(e):
@@ -108,66 +229,42 @@ def _database_error(e):
     return f"the database refused: {str(orig)[:300]}"
 
 
-class _Heartbeat:
-    """Writes the job's progress and heartbeat every second; notices cancel and timeout.
-
-    It is the only writer while the job runs, so ``progress`` itself never waits on
-    the database. It logs nothing: the job forks processes, and a lock held at fork
-    time must not be a logging lock.
-    """
-
-    def __init__(self, store, job_id, timeout):
-        self.store, self.job_id, self.timeout = store, job_id, timeout
-        self.state = (0, 0, "starting")
-        self.cancel = threading.Event()
-        self.timed_out = False
-        self.missed = 0               # heartbeats the database did not take
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, name=f"job-{job_id}-heartbeat", daemon=True)
-        self._started = time.monotonic()
-
-    def start(self):
-        self._thread.start()
-
-    def stop(self):
-        self._stop.set()
-        self._thread.join(timeout=10)
-
-    def progress(self, done, total, message):
-        self.state = (int(done), int(total), str(message)[:500])
-        if self.cancel.is_set():
-            raise Cancelled("cancelled")
-
-    def _run(self):
-        while not self._stop.wait(HEARTBEAT_SECONDS):
-            if self.timeout and time.monotonic() - self._started > self.timeout:
-                self.timed_out = True
-                self.cancel.set()
-            done, total, message = self.state
-            if self.cancel.is_set():
-                message = "stopping: " + ("time limit reached" if self.timed_out else "cancel requested")
-            try:
-                with self.store.write() as conn:
-                    db.update_job(conn, self.job_id, only_if_status=("running",), done=done, total=total,
-                                  message=message, heartbeat=now())
-                    if db.get_job(conn, self.job_id)["cancel_requested"]:
-                        self.cancel.set()
-            except OperationalError:    # a busy database now and then must not stop the job
-                self.missed += 1
-
-
 # -- noticing dead workers -------------------------------------------------------------------
 
 def is_stale(job):
-    """True when a running job's worker is gone: no heartbeat for STALE_SECONDS, or a
-    dead process on this host."""
+    """True when a running job's worker is gone: a dead process on this host, or no
+    heartbeat for STALE_SECONDS (for a live process on this host, ALIVE_STALE_SECONDS:
+    an SQLite write of a large ingest holds the lock that heartbeats wait for)."""
     last = job["heartbeat"] or job["started"]
-    if last is None or now() - last > dt.timedelta(seconds=STALE_SECONDS):
-        return True
     host, _, pid = (job["worker"] or "").rpartition(":")
-    if host == socket.gethostname() and pid.isdigit():
-        return not _alive(int(pid))
+    local = host == socket.gethostname() and pid.isdigit()
+    if local and not _alive(int(pid)):
+        return True
+    limit = ALIVE_STALE_SECONDS if local else STALE_SECONDS
+    return last is None or now() - last > dt.timedelta(seconds=limit)
+
+
+WORKER_STALE_SECONDS = 3 * REAP_SECONDS
+NO_WORKER = "no worker is running: start `textlatent worker`"
+
+
+def workers_alive(conn):
+    """True when some worker wrote its heartbeat row lately (and, on this host, still runs)."""
+    for name, last in db.worker_beats(conn).items():
+        if now() - last > dt.timedelta(seconds=WORKER_STALE_SECONDS):
+            continue
+        host, _, pid = name.rpartition(":")
+        if socket.gethostname().endswith(host) and pid.isdigit() and not _alive(int(pid)):
+            continue
+        return True
     return False
+
+
+def with_notice(conn, jobs):
+    """``jobs`` with the message of pending ones saying so when no worker is running."""
+    if not any(j["status"] == "pending" for j in jobs) or workers_alive(conn):
+        return jobs
+    return [dict(j, message=NO_WORKER) if j["status"] == "pending" else j for j in jobs]
 
 
 def _alive(pid):

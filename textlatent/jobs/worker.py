@@ -2,43 +2,75 @@
 
 import logging
 import os
+import sys
 import threading
 
 from sqlalchemy.exc import SQLAlchemyError
 
+from ..ingest.uploads import clean_orphans
 from ..store import Store
+from ..store import queries as db
+from . import procs
 from .queue import get_queue
-from .runner import REAP_SECONDS, reap, run_job
+from .runner import REAP_SECONDS, reap, run_job, worker_name
 
 log = logging.getLogger(__name__)
 
 
-def _default_signals():
+def _in_forked_child():
     import signal
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
     signal.signal(signal.SIGINT, signal.SIG_DFL)
     signal.signal(signal.SIGHUP, signal.SIG_DFL)
+    procs.die_with_parent()           # a job's process, its tokenizer and LdaMulticore pools
 
 
 def run_worker(config, concurrency=1):
     """Run a consumer until SIGINT/SIGTERM; first, and every REAP_SECONDS, fail the jobs of
-    workers that died."""
+    workers that died and say that this one is alive. Started by ``serve`` (which sets
+    TEXTLATENT_PARENT_PID), it stops when serve ends, even by SIGKILL."""
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     for name in ("gensim", "smart_open"):
         logging.getLogger(name).setLevel(logging.WARNING)
+    parent = os.environ.get("TEXTLATENT_PARENT_PID")
+    if parent and parent.isdigit():
+        _stop_with_parent(int(parent))
     # huey's consumer turns SIGTERM into a "stop gracefully" flag. Processes that a job
     # forks (LdaMulticore's and the tokenizer's pools) would inherit that handler and
     # ignore their pool's terminate(), which then waits for them forever.
-    os.register_at_fork(after_in_child=_default_signals)
+    os.register_at_fork(after_in_child=_in_forked_child)
     store = Store(config)
+    removed = clean_orphans(store)
+    if removed:
+        log.info("removed %d upload folder(s) that no job names", removed)
     _reap_and_log(store)
-    start_reaper(store)
+    start_reaper(store, beat=worker_name())
     q = get_queue(config)
     q.runner = lambda job_id: run_job(store, job_id)
     consumer = q.consumer(concurrency)
     log.info("textlatent worker: %d job(s) at a time, queue %s", concurrency,
              config.queue_url or os.path.join(config.home, "queue.db"))
-    consumer.run()
+    try:
+        consumer.run()
+    finally:
+        _forget(store)
+
+
+def _stop_with_parent(parent):
+    import signal
+    if os.getppid() != parent:          # serve is gone already
+        log.warning("the serve process %d that started this worker is gone; stopping", parent)
+        sys.exit(0)
+    procs.die_with_parent(signal.SIGTERM)
+    procs.watch_parent(parent, lambda: os.kill(os.getpid(), signal.SIGTERM))
+
+
+def _forget(store):
+    try:
+        with store.write() as conn:
+            db.forget_worker(conn, worker_name())
+    except SQLAlchemyError:
+        pass
 
 
 def _reap_and_log(store):
@@ -47,17 +79,22 @@ def _reap_and_log(store):
         log.info("marked %d job(s) of stopped workers as failed: %s", len(reaped), reaped)
 
 
-def start_reaper(store, seconds=REAP_SECONDS):
-    """A daemon thread that calls :func:`reap` every ``seconds``."""
-    thread = threading.Thread(target=_reap_every, args=(store, seconds), name="reaper", daemon=True)
+def start_reaper(store, seconds=REAP_SECONDS, beat=None):
+    """A daemon thread that calls :func:`reap` every ``seconds`` (and, with ``beat`` a
+    worker's name, first writes that worker's heartbeat row)."""
+    thread = threading.Thread(target=_reap_every, args=(store, seconds, beat), name="reaper", daemon=True)
     thread.start()
     return thread
 
 
-def _reap_every(store, seconds):
+def _reap_every(store, seconds, beat):
     stop = threading.Event()
-    while not stop.wait(seconds):
+    while True:
         try:
+            if beat:
+                with store.write() as conn:
+                    db.beat_worker(conn, beat)
             _reap_and_log(store)
         except SQLAlchemyError:       # the database away for a moment: try again next time
             log.warning("could not look for jobs of stopped workers", exc_info=True)
+        stop.wait(seconds)

@@ -25,6 +25,10 @@ class Store:
         self.engine = schema.get_engine(config.database_url)
         self._remembered = {}
         self._lock = threading.Lock()
+        # Set by a job's runner: called as on_commit(conn, model_id=..., result=...) inside the
+        # transaction that commits a corpus or a model, it raises when the job is no longer
+        # its worker's (declared dead, cancelled), and the transaction rolls back.
+        self.on_commit = None
 
     def __repr__(self):
         return f"Store(home={self.home!r}, database_url={self.database_url!r})"
@@ -52,6 +56,12 @@ class Store:
     def write(self):
         """A write transaction (``BEGIN IMMEDIATE`` on SQLite), committed on success."""
         return schema.write(self.engine)
+
+    def committing(self, conn, **product):
+        """Called by each transaction that commits a corpus or a model, just before it
+        commits: runs ``on_commit``, which may refuse by raising."""
+        if self.on_commit is not None:
+            self.on_commit(conn, **product)
 
     def remembered(self, key, seconds, compute):
         """``compute()``, or its value from the last ``seconds`` for the same ``key``: the

@@ -4,16 +4,23 @@ Each function takes an open connection (see :meth:`textlatent.store.Store.read` 
 ``write``) except the streams, which read in batches, each batch its own short transaction.
 """
 
+import unicodedata
+
 from sqlalchemy import bindparam, delete, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from ..errors import Conflict, CorpusNotFound, JobNotFound, ModelNotFound
-from .schema import corpora, documents, jobs, models, now, terms
+from .schema import corpora, documents, jobs, meta, models, now, terms
 
 # -- corpora ---------------------------------------------------------------------------------
 
+def _nfc(name):
+    # Names are stored in NFC (see ingest.valid_corpus_name): "café" finds "café" however spelled.
+    return unicodedata.normalize("NFC", name) if isinstance(name, str) else name
+
+
 def get_corpus(conn, name):
-    row = conn.execute(select(corpora).where(corpora.c.name == name)).mappings().first()
+    row = conn.execute(select(corpora).where(corpora.c.name == _nfc(name))).mappings().first()
     if row is None:
         names = list(conn.execute(select(corpora.c.name).order_by(corpora.c.name)).scalars())
         hint = f" Known corpora: {', '.join(names)}." if names else " There are no corpora yet: ingest one first."
@@ -22,7 +29,7 @@ def get_corpus(conn, name):
 
 
 def find_corpus(conn, name):
-    row = conn.execute(select(corpora).where(corpora.c.name == name)).mappings().first()
+    row = conn.execute(select(corpora).where(corpora.c.name == _nfc(name))).mappings().first()
     return dict(row) if row else None
 
 
@@ -167,14 +174,30 @@ def list_models(conn, corpus_id, kind=None):
     return [dict(r) for r in conn.execute(q.order_by(models.c.id.desc())).mappings()]
 
 
+MAX_ID = 2**63 - 1      # SQLite's largest INTEGER: past it a query raises OverflowError
+
+
+def as_id(value, not_found, noun, low=1):
+    """``value`` (an int or a string of digits) as the number of a ``noun`` ("model", "job"),
+    or ``not_found`` (an error class): past ``low..MAX_ID`` it names no row, whatever
+    the database could store."""
+    digits = isinstance(value, str) and value.strip().lstrip("-").isdigit()
+    if digits and len(value.strip()) > 20:       # int() refuses 4,300 digits and more
+        raise not_found(f"no {noun} {value[:30]}...: they are numbered {low}..{MAX_ID}")
+    try:
+        number = int(value)
+    except (TypeError, ValueError):
+        raise not_found(f"{noun} ids are whole numbers, not {str(value)[:50]!r}") from None
+    if not low <= number <= MAX_ID:
+        raise not_found(f"no {noun} {str(value)[:50]}: they are numbered {low}..{MAX_ID}")
+    return number
+
+
 def get_model(conn, model_id, corpus_id=None, kind=None):
     """The model ``model_id``, or the newest of ``kind`` in the corpus when ``model_id`` is None."""
     q = select(models)
     if model_id is not None:
-        try:
-            model_id = int(model_id)
-        except (TypeError, ValueError):
-            raise ModelNotFound(f"model ids are whole numbers, not {str(model_id)[:50]!r}") from None
+        model_id = as_id(model_id, ModelNotFound, "model")
         q = q.where(models.c.id == model_id)
     if corpus_id is not None:
         q = q.where(models.c.corpus_id == corpus_id)
@@ -202,10 +225,7 @@ def insert_job(conn, kind, corpus_name, params):
 
 
 def get_job(conn, job_id):
-    try:
-        job_id = int(job_id)
-    except (TypeError, ValueError):
-        raise JobNotFound(f"job ids are whole numbers, not {str(job_id)[:50]!r}") from None
+    job_id = as_id(job_id, JobNotFound, "job")
     row = conn.execute(select(jobs).where(jobs.c.id == job_id)).mappings().first()
     if row is None:
         raise JobNotFound(f"no job {job_id}")
@@ -215,20 +235,53 @@ def get_job(conn, job_id):
 def list_jobs(conn, corpus_name=None, limit=50):
     q = select(jobs)
     if corpus_name:
-        q = q.where(jobs.c.corpus_name == corpus_name)
+        q = q.where(jobs.c.corpus_name == _nfc(corpus_name))
     return [dict(r) for r in conn.execute(q.order_by(jobs.c.id.desc()).limit(limit)).mappings()]
 
 
-def update_job(conn, job_id, only_if_status=None, **values):
-    """Set ``values`` on a job; with ``only_if_status`` only if it is in one of those states.
+def update_job(conn, job_id, only_if_status=None, only_if_worker=None, **values):
+    """Set ``values`` on a job; with ``only_if_status`` only if it is in one of those states,
+    with ``only_if_worker`` only if that worker claimed it.
 
     Returns True when a row changed: the guard makes state changes race-free.
     """
     q = update(jobs).where(jobs.c.id == job_id)
     if only_if_status:
         q = q.where(jobs.c.status.in_(only_if_status))
+    if only_if_worker:
+        q = q.where(jobs.c.worker == only_if_worker)
     return conn.execute(q.values(**values)).rowcount > 0
 
 
 def running_jobs(conn):
     return [dict(r) for r in conn.execute(select(jobs).where(jobs.c.status == "running")).mappings()]
+
+
+def upload_dirs(conn):
+    """The upload folders that ingest jobs name (any status: a failed one may be retried)."""
+    return {p.get("upload_dir") for p in conn.execute(select(jobs.c.params).where(jobs.c.kind == "ingest")).scalars()
+            if isinstance(p, dict) and p.get("upload_dir")}
+
+
+# -- workers ---------------------------------------------------------------------------------
+# Each worker keeps a row "worker:<host>:<pid>" in tl_meta with the time of its last beat.
+
+def _worker_key(name):
+    return "worker:" + name[-57:]          # a long host name loses its start, never the ":pid"
+
+
+def beat_worker(conn, name):
+    key = _worker_key(name)
+    conn.execute(delete(meta).where(meta.c.key == key))
+    conn.execute(insert(meta).values(key=key, value=now().isoformat()))
+
+
+def forget_worker(conn, name):
+    conn.execute(delete(meta).where(meta.c.key == _worker_key(name)))
+
+
+def worker_beats(conn):
+    """``{worker name: datetime of its last beat}``."""
+    import datetime as dt
+    rows = conn.execute(select(meta.c.key, meta.c.value).where(meta.c.key.like("worker:%"))).all()
+    return {key[len("worker:"):]: dt.datetime.fromisoformat(value) for key, value in rows}

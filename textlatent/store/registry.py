@@ -54,10 +54,12 @@ def commit_model(store, corpus, kind, params, seed, train_seconds, metrics, work
     try:
         with store.write() as conn:
             db.get_corpus(conn, corpus["name"])   # still there?
-            return db.insert_model(
+            model_id = db.insert_model(
                 conn, corpus_id=corpus["id"], kind=kind, params=params, seed=seed,
                 fingerprint=corpus_fingerprint(conn, corpus), versions=versions(),
                 train_seconds=round(train_seconds, 3), metrics=metrics, path=rel, labels=None)
+            store.committing(conn, model_id=model_id)
+            return model_id
     except BaseException:
         shutil.rmtree(final, ignore_errors=True)
         raise

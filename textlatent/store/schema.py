@@ -157,6 +157,16 @@ def get_engine(url):
         return engine
 
 
+def forget_engines():
+    """In a forked child: drop the parent's engines without closing their connections
+    (closing them here would act on the parent's), so that new ones are made."""
+    global _engines_lock
+    _engines_lock = threading.Lock()          # another thread may have held it at the fork
+    for engine in _engines.values():
+        engine.dispose(close=False)
+    _engines.clear()
+
+
 def dispose_engines():
     """Close pooled connections (tests, and forked worker processes)."""
     with _engines_lock:

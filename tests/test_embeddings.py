@@ -1,5 +1,7 @@
 """Word2Vec: neighbours, analogies, unknown words, parameters."""
 
+import json
+
 import numpy as np
 import pytest
 
@@ -66,3 +68,51 @@ def test_word2vec_metrics(trained):
     assert "evaluation_error" not in m
     assert m["analogy_questions"] > 0 and 0 <= m["analogy_accuracy"] <= 1
     assert -1 <= m["wordsim353_spearman"] <= 1 and m["wordsim353_oov_percent"] < 100
+
+
+@pytest.fixture(scope="module")
+def politics(tmp_path_factory):
+    """200 BBC politics articles with their phrases, and a Word2Vec model of them."""
+    import shutil
+
+    from textlatent.ingest import ingest
+    from textlatent.settings import load_settings
+    from textlatent.store import Store
+
+    from .conftest import shared
+    tmp = tmp_path_factory.mktemp("politics")
+    folder = tmp / "politics"
+    folder.mkdir()
+    for f in sorted(shared("bbc_news", "politics").glob("*.txt"))[:200]:
+        shutil.copy(f, folder / f.name)
+    config = Store(load_settings(home=str(tmp / "home"), workers=2))
+    ingest(config, "pol", [str(folder)])
+    train_word2vec(config, "pol", {"epochs": 10, "min_count": 2, "workers": 1})
+    return config
+
+
+def test_a_query_goes_through_the_corpus_tokenizer_and_phrases(politics):
+    from textlatent.store import queries as db
+    with politics.read() as conn:
+        phrases = {tuple(p) for p in db.get_corpus(conn, "pol")["phrases"]}
+    assert ("tony", "blair") in phrases and ("prime", "minister") in phrases
+    r = similar(politics, "pol", "Tony Blair")
+    assert r["terms"]["positive"] == ["tony_blair"] and "tony_blair" not in dict(r["results"])
+    # words that are no single term: tokenized, lemmatised, joined into the corpus's phrases
+    r = similar(politics, "pol", ["the Prime Minister's elections"], ["Tony Blair"])
+    assert r["terms"] == {"positive": ["prime_minister", "election"], "negative": ["tony_blair"]}
+    with pytest.raises(WordNotFound, match="makes no term"):
+        similar(politics, "pol", "the")
+
+
+def test_phrase_queries_in_the_cli_and_the_api(politics):
+    from click.testing import CliRunner
+
+    from textlatent.cli import cli
+    from web import create_app
+    r = CliRunner().invoke(cli, ["--home", politics.home, "similar", "pol", "Tony Blair's elections", "--json"])
+    assert r.exit_code == 0, r.output
+    assert json.loads(r.output)["terms"]["positive"] == ["tony_blair", "election"]
+    client = create_app(politics).test_client()
+    body = client.get("/api/v1/corpora/pol/similar", query_string={"word": "prime minister"}).get_json()
+    assert body["terms"]["positive"] == ["prime_minister"] and len(body["results"]) == 10

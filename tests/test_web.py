@@ -363,3 +363,13 @@ def test_security_headers_and_no_traceback_ever(client, monkeypatch):
     assert r.status_code == 500 and r.get_json()["error"]["code"] == "internal_error"
     assert b"Traceback" not in r.data and b"ZeroDivision" not in r.data
     assert client.get("/console").status_code == 404                      # no Werkzeug debugger
+
+
+def test_tokenize_api_get_and_post(client):
+    r = client.get("/api/v1/corpora/news/tokenize", query_string={"text": "Taxes rose in Wales."})
+    assert r.status_code == 200 and r.get_json() == {"tokens": ["tax", "rise", "wales"]}
+    r = client.post("/api/v1/corpora/news/tokenize", json={"text": "The crises deepened"})
+    assert r.status_code == 200 and r.get_json()["tokens"] == ["crisis", "deepen"]
+    assert client.get("/api/v1/corpora/news/tokenize").status_code == 400
+    assert client.post("/api/v1/corpora/news/tokenize", json={"text": 3}).status_code == 400
+    assert client.get("/api/v1/corpora/nope/tokenize?text=x").status_code == 404

@@ -160,7 +160,13 @@ def similar(ctx, corpus, words, negative, topn, model_id, as_json):
     """
     from ..explore.words import similar as run
     result = run(store_of(ctx), corpus, list(words), list(negative), topn, model_id)
-    emit(result, as_json, lambda r: click.echo("\n".join(f"{s:.3f}  {w}" for w, s in r["results"])))
+
+    def show(r):
+        if r["terms"]["positive"] != r["positive"] or r["terms"]["negative"] != r["negative"]:
+            click.echo("query: " + " + ".join(r["terms"]["positive"])
+                       + "".join(" - " + t for t in r["terms"]["negative"]), err=True)
+        click.echo("\n".join(f"{s:.3f}  {w}" for w, s in r["results"]))
+    emit(result, as_json, show)
 
 
 @cli.command()

@@ -116,3 +116,61 @@ def test_phrase_queries_in_the_cli_and_the_api(politics):
     client = create_app(politics).test_client()
     body = client.get("/api/v1/corpora/pol/similar", query_string={"word": "prime minister"}).get_json()
     assert body["terms"]["positive"] == ["prime_minister"] and len(body["results"]) == 10
+
+
+def test_auto_epochs_and_min_count_are_chosen_from_the_corpus_size_and_recorded(config):
+    from textlatent.ingest import ingest
+    from textlatent.models.word2vec import auto_params, validate_w2v
+
+    from .conftest import SAMPLE
+    ingest(config, "two", [str(SAMPLE / "inaugural" / "1789-Washington.txt"),
+                           str(SAMPLE / "inaugural" / "1797-Adams.txt")])
+    model_id = train_word2vec(config, "two", {"epochs": "auto", "workers": 1})     # min_count left unset
+    _, model = registry.get_model(config, model_id)
+    with config.read() as conn:
+        from textlatent.store import queries as db
+        n_tokens = db.get_corpus(conn, "two")["n_tokens"]
+    _, chosen = auto_params(validate_w2v({}), n_tokens)
+    assert model["metrics"]["auto"] == chosen and set(chosen) == {"epochs", "min_count"}
+    assert {k: model["params"][k] for k in chosen} == chosen       # the model records the values used
+    assert auto_params(validate_w2v({}), 50 * n_tokens)[1]["epochs"] <= chosen["epochs"]   # more text, fewer passes
+    assert validate_w2v({"epochs": 7})["epochs"] == 7
+    with pytest.raises(InvalidInput, match="epochs must be a whole number 1..1000 or auto"):
+        validate_w2v({"epochs": "often"})
+
+
+def test_degenerate_vectors_are_measured_and_warned_about():
+    from textlatent.models.word2vec import degenerate_warnings, frequent_neighbour_cosine
+    rng = np.random.default_rng(0)
+    common = rng.normal(size=50)
+    alike = common + 0.05 * rng.normal(size=(300, 50))      # every vector near one direction
+    spread = rng.normal(size=(300, 50))
+    unit = lambda m: m / np.linalg.norm(m, axis=1, keepdims=True)  # noqa: E731
+    assert frequent_neighbour_cosine(unit(alike)) > 0.9 > frequent_neighbour_cosine(unit(spread))
+    warned = degenerate_warnings({"mean_top10_cosine": frequent_neighbour_cosine(unit(alike))})
+    assert len(warned) == 1 and "degenerate" in warned[0]
+    assert degenerate_warnings({"mean_top10_cosine": frequent_neighbour_cosine(unit(spread))}) == []
+
+
+@pytest.mark.slow
+def test_bbc_word2vec_with_the_defaults_is_not_noise(config, tmp_path):
+    """BBC news (2,127 articles) with every Word2Vec parameter left at its default: the
+    exported vectors score WordSim353 >= 0.35, and frequent words are not all alike."""
+    from gensim.models import KeyedVectors
+
+    from textlatent.export import export
+    from textlatent.ingest import ingest
+
+    from .conftest import shared
+    ingest(config, "bbc", [str(shared("bbc_news"))])
+    model_id = train_word2vec(config, "bbc")
+    out = tmp_path / "bbc.vec"
+    export(config, "bbc", "vectors", "word2vec", str(out), model_id)
+    kv = KeyedVectors.load_word2vec_format(str(out))
+    _, spearman, oov = kv.evaluate_word_pairs(str(shared("word_benchmarks", "wordsim353.tsv")))
+    assert spearman[0] >= 0.35 and oov < 50
+    frequent = kv.index_to_key[:200]                       # the file lists words by frequency
+    top10 = [s for w in frequent for _, s in kv.most_similar(w, topn=10)]
+    assert np.mean(top10) < 0.9
+    _, model = registry.get_model(config, model_id)
+    assert model["metrics"]["warnings"] == [] and model["params"]["epochs"] == model["metrics"]["auto"]["epochs"]

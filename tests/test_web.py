@@ -373,3 +373,19 @@ def test_tokenize_api_get_and_post(client):
     assert client.get("/api/v1/corpora/news/tokenize").status_code == 400
     assert client.post("/api/v1/corpora/news/tokenize", json={"text": 3}).status_code == 400
     assert client.get("/api/v1/corpora/nope/tokenize?text=x").status_code == 404
+
+
+
+def test_a_degenerate_word2vec_model_is_flagged_in_the_models_table(config):
+    from textlatent.ingest import ingest
+    from textlatent.models import train_word2vec
+    from textlatent.store import registry
+
+    from .conftest import SAMPLE
+    ingest(config, "two", [str(SAMPLE / "inaugural")])
+    # 2 passes over 56,000 words: every vector points the same way (the old defaults on BBC did too)
+    model_id = train_word2vec(config, "two", {"epochs": 2, "min_count": 5, "workers": 1})
+    _, model = registry.get_model(config, model_id)
+    assert model["metrics"]["mean_top10_cosine"] > 0.9 and "degenerate" in model["metrics"]["warnings"][0]
+    html = create_app(config).test_client().get("/corpora/two").data.decode()
+    assert "model-warning" in html and "degenerate vectors" in html

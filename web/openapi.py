@@ -13,6 +13,10 @@ bp = Blueprint("openapi", __name__)
 
 
 def _param_schema(p):
+    if p.kind in ("int", "float") and p.choices:
+        number = {"type": "integer" if p.kind == "int" else "number", "minimum": p.low, "maximum": p.high}
+        return {"oneOf": [number, {"type": "string", "enum": list(p.choices)}], "default": p.default,
+                "description": p.help}
     if p.kind == "int":
         return {"type": "integer", "minimum": p.low, "maximum": p.high, "default": p.default,
                 "description": p.help}

@@ -69,6 +69,8 @@ def _metrics_line(m):
         parts = [f"{x.get('vocabulary'):,} words", f"{m['params']['vector_size']} dimensions"]
         if "analogy_accuracy" in x:
             parts += [f"analogies {x['analogy_accuracy']}", f"WordSim353 {x.get('wordsim353_spearman')}"]
+    parts += [f"WARNING: {w}" for w in x.get("warnings") or []]
+    parts += [f"WARNING: {view} not computed: {why}" for view, why in (x.get("view_errors") or {}).items()]
     return ", ".join(parts)
 
 

@@ -218,6 +218,11 @@ def test_upload_train_browse_topics_and_search_words_in_chromium(server, tmp_pat
         page.fill("#similar input[name=word]", "hockey")
         page.click("#similar button")
         page.wait_for_selector(f'#results p:has-text("(model {older})")')
+        # Words typed in one box go through the corpus's tokenizer (no split at the space).
+        page.fill("#similar input[name=word]", "Hockey players")
+        page.click("#similar button")
+        page.wait_for_function("() => (document.querySelector('#results p') || {}).textContent"
+                               " && document.querySelector('#results p').textContent.startsWith('hockey + player (model ')")
         page.fill("#similar input[name=word]", "hockei")
         page.click("#similar button")
         page.wait_for_selector("#results .error")

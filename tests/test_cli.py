@@ -82,3 +82,16 @@ def test_parameter_and_input_errors(run, tmp_path):
     assert r.exit_code == 1 and "no word2vec model yet" in r.output
     r = run("corpora", "--json")
     assert json.loads(r.output)[0]["n_docs"] == 59       # nothing changed by the failures
+
+
+def test_tokenize_shows_what_the_corpus_pipeline_makes_of_a_text(run):
+    run("ingest", str(SAMPLE / "inaugural"), "--corpus", "inaug", "--quiet")
+    text = "Taxes rose in Wales. The data show better politics, and the crises deepened."
+    r = run("tokenize", "inaug", text, "--json")
+    assert r.exit_code == 0, r.output
+    tokens = json.loads(r.output)["tokens"]
+    assert {"tax", "wales", "data", "politics", "crisis"} <= set(tokens) and "taxis" not in tokens
+    r = run("tokenize", "inaug", "-", input="the United States")
+    assert r.exit_code == 0 and r.output.split() == ["united_states"]     # the corpus's phrase
+    r = run("tokenize", "inaug", "  ")
+    assert r.exit_code == 1 and "give some text" in r.output

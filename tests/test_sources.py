@@ -48,6 +48,50 @@ def test_zip_of_a_folder_keeps_labels(tmp_path):
     assert docs[0]["source"].startswith("bbc.zip/")
 
 
+def _bbc_zip(path, per_class=3, loose=()):
+    """A zip of ``bbc_news/`` as it ships (README.TXT beside the class folders), cut to
+    ``per_class`` files a class, with ``loose`` extra (name, text) files at its top."""
+    bbc = shared("bbc_news")
+    with zipfile.ZipFile(path, "w") as zf:
+        zf.write(bbc / "README.TXT", "bbc_news/README.TXT")
+        for cls in ("business", "sport", "tech"):
+            for f in sorted((bbc / cls).glob("*.txt"))[:per_class]:
+                zf.write(f, f"bbc_news/{cls}/{f.name}")
+        for name, text in loose:
+            zf.writestr(f"bbc_news/{name}", text)
+    return path
+
+
+def test_zip_with_a_readme_beside_the_class_folders_keeps_the_labels(tmp_path):
+    z = _bbc_zip(tmp_path / "bbc_news.zip", loose=[("notes.txt", "Loose notes about the markets.")])
+    options = ReadOptions()
+    docs = list(iter_sources([str(z)], options))
+    by_key = {d["doc_key"]: d["label"] for d in docs}
+    assert sorted(v for v in by_key.values() if v) == ["business"] * 3 + ["sport"] * 3 + ["tech"] * 3
+    assert by_key["notes.txt"] is None                  # at the top: no class
+    assert not any("README" in k for k in by_key)       # describes the corpus; not a document
+    report = " ".join(options.report)
+    assert "skipped README.TXT" in report and "kept without a label: notes.txt" in report
+
+
+def test_folder_with_a_readme_and_loose_files(tmp_path):
+    root = tmp_path / "news"
+    for cls in ("a", "b"):
+        (root / cls).mkdir(parents=True)
+        (root / cls / "1.txt").write_text(f"text of class {cls}")
+    (root / "LICENSE.md").write_text("MIT")
+    (root / "extra.txt").write_text("a loose document")
+    options = ReadOptions()
+    docs = list(iter_sources([str(root)], options))
+    assert {d["doc_key"]: d["label"] for d in docs} == {"a/1.txt": "a", "b/1.txt": "b", "extra.txt": None}
+    assert any("skipped LICENSE.md" in r for r in options.report)
+    assert any("extra.txt" in r for r in options.report)
+    (root / "only").mkdir()
+    (root / "only" / "README.txt").write_text("about")
+    with pytest.raises(IngestError, match="only README.txt"):
+        read([root / "only"])
+
+
 def test_csv_tsv_and_gzip_with_fields_and_metadata(tmp_path):
     src = shared("reuters21578", "reuters21578.jsonl")
     rows = [json.loads(line) for _, line in zip(range(30), open(src, encoding="utf-8"))]

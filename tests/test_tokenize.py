@@ -27,6 +27,23 @@ def test_lookup_lemmas_that_change_the_word_are_overridden(tok):
     assert out == ["ground", "number", "bit", "data", "rocket", "win"]   # "show" is a stop word
 
 
+ISSUE_SENTENCE = "Taxes rose in Wales. The data show better politics, and the crises deepened."
+
+
+def test_lemmas_keep_names_and_the_reviewed_exceptions(tok):
+    # The lookup table, after lower-casing, gave taxis, wale, datum, politic.
+    out = tok([ISSUE_SENTENCE])[0]
+    assert {"tax", "wales", "data", "politics", "crisis"} <= set(out)
+    assert not {"taxis", "wale", "datum", "politic", "crise"} & set(out)
+
+
+def test_capitalised_words_inside_a_sentence_keep_their_form(tok):
+    out = tok(["Officials in the United States said so. Americans agreed.\n\nProfits matter"])[0]
+    # inside a sentence: as written ("States", not "state"; the table knows "Americans");
+    # after a full stop or a blank line (a headline has none): looked up lower-case too.
+    assert out == ["official", "united", "states", "american", "agree", "profit", "matter"]
+
+
 def test_abbreviations_lose_their_period_and_initials_go(tok):
     # spaCy keeps "Mr." and "J." whole; "U.S." keeps its inner periods.
     out = tok(["Mr. J. Smith of Acme Inc. met Mr Jones in the U.S. yesterday"])[0]

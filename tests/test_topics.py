@@ -110,6 +110,66 @@ def test_more_topics_than_documents_and_over_filtered_vocabulary(config, tmp_pat
         train_lda(config, "tiny", {"num_topics": 2, "no_below": 5})
 
 
+def test_far_too_many_topics_are_refused_before_training_with_the_reason(config):
+    from textlatent import jobs
+    ingest(config, "inaug", [str(SAMPLE / "inaugural")])
+    with pytest.raises(InvalidInput, match=r"num_topics \(500\) cannot exceed the number of documents \(59\)"):
+        train_lda(config, "inaug", {"num_topics": 500})
+    # 50 topics fit 59 documents, not the few terms in at least 40 of them
+    params = {"num_topics": 50, "no_below": 40, "no_above": 1.0}
+    terms = len(lda_vocabulary(StoredCorpus(config, "inaug"), validate_lda(params))[0])
+    assert terms < 50 * 3
+    with pytest.raises(InvalidInput, match=rf"far too many for the vocabulary: {terms} terms .* at most {terms // 3} "):
+        jobs.submit(config, "lda", "inaug", params)
+    assert jobs.list_jobs(config) == [] and registry.list_models(config, "inaug") == []
+
+
+def test_pyldavis_scaling_of_nearly_identical_topics_is_real():
+    """Many topics left at the prior (far more topics than a corpus holds) are nearly the
+    same; pyLDAvis's PCoA (``eig`` of a matrix symmetric only up to rounding) made complex
+    coordinates of them, and the model's views failed to save as JSON."""
+    import json
+
+    from pyLDAvis._prepare import js_PCoA
+
+    from textlatent.models.ldavis import prepare_ldavis, topic_coordinates
+    rng = np.random.default_rng(0)
+    K, V = 40, 300
+    tt = np.tile(rng.dirichlet(np.ones(V)), (K, 1)) + rng.random((K, V)) * 1e-9
+    tt[:3] = rng.dirichlet(np.ones(V), 3)
+    tt /= tt.sum(axis=1, keepdims=True)
+    assert np.iscomplexobj(js_PCoA(tt))                       # the case that broke
+    xy = topic_coordinates(tt)
+    assert xy.shape == (K, 2) and xy.dtype == np.float64 and np.isfinite(xy).all()
+    theta = rng.dirichlet(np.ones(K), 50).astype(np.float32)
+    data = json.loads(prepare_ldavis(tt.astype(np.float32), theta, np.full(50, 100), [f"w{i}" for i in range(V)],
+                                     np.full(V, 10)))
+    assert len(data["mdsDat"]["x"]) == K
+    # On distinct topics the coordinates are pyLDAvis's own (up to each axis's sign).
+    distinct = rng.dirichlet(np.ones(V) * 0.1, 12)
+    assert np.allclose(np.abs(topic_coordinates(distinct)), np.abs(js_PCoA(distinct).real), atol=1e-6)
+
+
+def test_a_view_that_fails_keeps_the_model_and_says_why(config, monkeypatch):
+    from textlatent.models import lda_views as lib
+    from web import create_app
+
+    def broken(*args):
+        raise TypeError("Object of type complex128 is not JSON serializable")
+    monkeypatch.setattr(lib, "write_ldavis", broken)
+    ingest(config, "inaug", [str(SAMPLE / "inaugural")])
+    model_id = train_lda(config, "inaug", {"num_topics": 3, "passes": 2, "no_below": 2})
+    _, model = registry.get_model(config, model_id)
+    assert "complex128" in model["metrics"]["view_errors"]["ldavis"]
+    assert model["metrics"]["coherence_c_npmi"] is not None and len(corpus_topics(config, "inaug")["topics"]) == 3
+    client = create_app(config).test_client()
+    r = client.get(f"/api/v1/models/{model_id}/ldavis.json")
+    assert r.status_code == 404 and r.get_json()["error"]["code"] == "view_unavailable"
+    assert "complex128" in r.get_json()["error"]["message"]
+    page = client.get(f"/models/{model_id}/topics")
+    assert page.status_code == 200 and b"could not be computed" in page.data and b'id="ldavis"' not in page.data
+
+
 def test_the_stop_list_leaves_the_lda_vocabulary_not_the_corpus(trained):
     config = trained["config"]
     _, model = registry.find_model(config, "news", kind="lda")

@@ -472,3 +472,28 @@ def test_a_large_text_upload_is_checked_without_reading_it_whole(config, tmp_pat
     assert _upload(client, [("blank.txt", b" \n\t" * 1_000_000)], name="blank").status_code == 422
     r = _upload(client, [("u16.txt", b"\xff\xfe" + "ünïcode text".encode("utf-16-le"))], name="u16")
     assert r.status_code == 202
+
+def test_tokenize_api_get_and_post(client):
+    r = client.get("/api/v1/corpora/news/tokenize", query_string={"text": "Taxes rose in Wales."})
+    assert r.status_code == 200 and r.get_json() == {"tokens": ["tax", "rise", "wales"]}
+    r = client.post("/api/v1/corpora/news/tokenize", json={"text": "The crises deepened"})
+    assert r.status_code == 200 and r.get_json()["tokens"] == ["crisis", "deepen"]
+    assert client.get("/api/v1/corpora/news/tokenize").status_code == 400
+    assert client.post("/api/v1/corpora/news/tokenize", json={"text": 3}).status_code == 400
+    assert client.get("/api/v1/corpora/nope/tokenize?text=x").status_code == 404
+
+
+
+def test_a_degenerate_word2vec_model_is_flagged_in_the_models_table(config):
+    from textlatent.ingest import ingest
+    from textlatent.models import train_word2vec
+    from textlatent.store import registry
+
+    from .conftest import SAMPLE
+    ingest(config, "two", [str(SAMPLE / "inaugural")])
+    # 2 passes over 56,000 words: every vector points the same way (the old defaults on BBC did too)
+    model_id = train_word2vec(config, "two", {"epochs": 2, "min_count": 5, "workers": 1})
+    _, model = registry.get_model(config, model_id)
+    assert model["metrics"]["mean_top10_cosine"] > 0.9 and "degenerate" in model["metrics"]["warnings"][0]
+    html = create_app(config).test_client().get("/corpora/two").data.decode()
+    assert "model-warning" in html and "degenerate vectors" in html

@@ -11,7 +11,7 @@ from .store import queries as db
 
 SAMPLE = os.path.join("corpora", "sample")
 DEMO_LDA = {"num_topics": 12, "passes": 10}
-DEMO_W2V = {"epochs": 20, "min_count": 3}
+DEMO_W2V = {}                  # the defaults: epochs and min_count from the corpus size
 PROBES = ["war", "economy", "freedom", "tax", "constitution"]
 
 

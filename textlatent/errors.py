@@ -46,6 +46,12 @@ class JobNotFound(NotFound):
     code = "job_not_found"
 
 
+class ViewUnavailable(NotFound):
+    """A model's stored view (e.g. pyLDAvis's data) could not be computed; the model is kept."""
+
+    code = "view_unavailable"
+
+
 class WordNotFound(NotFound):
     """A query word is not in the model's vocabulary; ``suggestions`` lists close ones."""
 

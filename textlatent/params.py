@@ -28,7 +28,7 @@ class Param:
         rng = f"{self.low}..{self.high}" if self.high is not None else f">= {self.low}"
         if self.kind == "alpha":
             return f"a number {rng} or one of " + ", ".join(self.choices)
-        return f"{'a whole number' if self.kind == 'int' else 'a number'} {rng}"
+        return " or ".join([f"{'a whole number' if self.kind == 'int' else 'a number'} {rng}", *self.choices])
 
 
 def validate(spec, given, extra_checks=None):
@@ -69,8 +69,8 @@ def _convert(p, value):
         if value in p.choices:
             return value
         raise ValueError
-    if p.kind == "alpha" and isinstance(value, str) and value in p.choices:
-        return value
+    if p.kind in ("alpha", "int", "float") and isinstance(value, str) and value.strip() in p.choices:
+        return value.strip()        # a named value such as "auto", resolved where it is used
     if isinstance(value, bool):
         raise ValueError
     if p.kind == "int":

@@ -20,6 +20,10 @@ bp = Blueprint("openapi", __name__)
 
 
 def _param_schema(p):
+    if p.kind in ("int", "float") and p.choices:
+        number = {"type": "integer" if p.kind == "int" else "number", "minimum": p.low, "maximum": p.high}
+        return {"oneOf": [number, {"type": "string", "enum": list(p.choices)}], "default": p.default,
+                "description": p.help}
     if p.kind == "int":
         return {"type": "integer", "minimum": p.low, "maximum": p.high, "default": p.default,
                 "description": p.help}
@@ -168,6 +172,16 @@ def spec():
                 _query("topn", {"type": "integer", "minimum": 1, "maximum": TOPN_MAX, "default": 10}),
                 _query("model", ID, "a Word2Vec model id (default: the newest)")],
                 "responses": {"200": _ok({"type": "object"}), **_errors("400", "404")}}},
+        "/corpora/{name}/tokenize": {
+            method: {"summary": "The terms the corpus's frozen pipeline (tokenizer settings, phrases) "
+                                "makes of a text", "parameters": [NAME] + (
+                [_query("text", {"type": "string"}, "the text", True)] if method == "get" else []),
+                     **({} if method == "get" else {"requestBody": {"required": True, "content": {
+                         "application/json": {"schema": {"type": "object", "required": ["text"],
+                                                         "properties": {"text": {"type": "string"}}}}}}}),
+                     "responses": {"200": _ok({"type": "object", "properties": {"tokens": {
+                         "type": "array", "items": {"type": "string"}}}}), **_errors("400", "404")}}
+            for method in ("get", "post")},
         "/jobs": {
             "get": {"summary": "Recent jobs", "parameters": [_query("corpus", {"type": "string"})],
                     "responses": {"200": _ok({"type": "array", "items": _ref("Job")})}}},

@@ -1,6 +1,7 @@
-"""Commands about corpora: ingest, corpora, delete."""
+"""Commands about corpora: ingest, corpora, delete, tokenize."""
 
 import os
+import sys
 
 import click
 
@@ -107,3 +108,20 @@ def delete(ctx, corpus, yes, force):
         click.confirm(f"Delete corpus {corpus!r} and all its models?", abort=True)
     delete_corpus(store_of(ctx), corpus, force=force)
     click.echo(f"deleted {corpus}")
+
+
+@cli.command()
+@click.argument("corpus")
+@click.argument("text")
+@click.option("--json", "as_json", is_flag=True, help='Print {"tokens": [...]}.')
+@click.pass_context
+def tokenize(ctx, corpus, text, as_json):
+    """Print the terms the corpus's frozen pipeline makes of TEXT (- reads standard input).
+
+    \b
+    Example:
+        textlatent tokenize bbc "Taxes rose in Wales. The data show better politics."
+    """
+    from ..explore.tokens import tokenize_text
+    result = tokenize_text(store_of(ctx), corpus, sys.stdin.read() if text == "-" else text)
+    emit(result, as_json, lambda r: click.echo(" ".join(r["tokens"])))

@@ -69,6 +69,8 @@ def _metrics_line(m):
         parts = [f"{x.get('vocabulary'):,} words", f"{m['params']['vector_size']} dimensions"]
         if "analogy_accuracy" in x:
             parts += [f"analogies {x['analogy_accuracy']}", f"WordSim353 {x.get('wordsim353_spearman')}"]
+    parts += [f"WARNING: {w}" for w in x.get("warnings") or []]
+    parts += [f"WARNING: {view} not computed: {why}" for view, why in (x.get("view_errors") or {}).items()]
     return ", ".join(parts)
 
 
@@ -160,7 +162,13 @@ def similar(ctx, corpus, words, negative, topn, model_id, as_json):
     """
     from ..explore.words import similar as run
     result = run(store_of(ctx), corpus, list(words), list(negative), topn, model_id)
-    emit(result, as_json, lambda r: click.echo("\n".join(f"{s:.3f}  {w}" for w, s in r["results"])))
+
+    def show(r):
+        if r["terms"]["positive"] != r["positive"] or r["terms"]["negative"] != r["negative"]:
+            click.echo("query: " + " + ".join(r["terms"]["positive"])
+                       + "".join(" - " + t for t in r["terms"]["negative"]), err=True)
+        click.echo("\n".join(f"{s:.3f}  {w}" for w, s in r["results"]))
+    emit(result, as_json, show)
 
 
 @cli.command()

@@ -9,7 +9,7 @@ import os
 
 import numpy as np
 
-from ..errors import InvalidInput
+from ..errors import InvalidInput, ViewUnavailable
 from ..params import Param, validate
 from ..store import queries as db
 from ..store import registry
@@ -34,8 +34,15 @@ def model_arrays(store, model):
 
 
 def ldavis_data(store, model):
-    """pyLDAvis's prepared data of an LDA model, as stored at training time (JSON bytes)."""
-    with open(registry.model_path(store, model, "ldavis.json"), "rb") as fh:
+    """pyLDAvis's prepared data of an LDA model, as stored at training time (JSON bytes),
+    or ViewUnavailable saying why it is missing."""
+    path = registry.model_path(store, model, "ldavis.json")
+    reason = (model["metrics"].get("view_errors") or {}).get("ldavis")
+    if reason or not os.path.exists(path):
+        raise ViewUnavailable(f"model {model['id']} has no pyLDAvis view: "
+                              + (f"it could not be computed at training time ({reason})" if reason
+                                 else "its file is missing"), view="ldavis", reason=reason)
+    with open(path, "rb") as fh:
         return fh.read()
 
 

@@ -14,6 +14,7 @@ import numpy as np
 from ..errors import InvalidInput, WordNotFound
 from ..params import Param, validate
 from ..store import registry
+from .inference import corpus_terms
 
 TOPN_MAX = 1000
 MAX_WORD = 200
@@ -108,7 +109,8 @@ def check_words(words, what="word"):
 
 
 def similar(store, corpus_name, positive, negative=(), topn=10, model_id=None):
-    """Nearest words (or an analogy, with ``negative``): ``{"model_id", "results": [[word, cos]...]}``."""
+    """Nearest words (or an analogy, with ``negative``): ``{"model_id", "positive", "negative",
+    "terms": {"positive", "negative"} (the vocabulary terms used), "results": [[word, cos]...]}``."""
     if isinstance(positive, str):
         positive = [positive]
     if isinstance(negative, str):
@@ -118,7 +120,29 @@ def similar(store, corpus_name, positive, negative=(), topn=10, model_id=None):
     if not positive:
         raise InvalidInput("give at least one word")
     topn = validate([Param("topn", "int", 10, 1, TOPN_MAX)], {"topn": topn})["topn"]
-    _, model = registry.find_model_recent(store, corpus_name, model_id, kind="word2vec")
+    corpus, model = registry.find_model_recent(store, corpus_name, model_id, kind="word2vec")
     vecs = load_vectors(store, model)
-    return {"model_id": model["id"], "positive": positive, "negative": negative,
-            "results": vecs.nearest(positive, negative, topn)}
+    terms = {"positive": query_terms(vecs, corpus, positive), "negative": query_terms(vecs, corpus, negative)}
+    return {"model_id": model["id"], "positive": positive, "negative": negative, "terms": terms,
+            "results": vecs.nearest(terms["positive"], terms["negative"], topn)}
+
+
+def query_terms(vecs, corpus, words):
+    """The vocabulary terms of typed query ``words``: a word or phrase of the vocabulary as
+    typed (``new york`` is ``new_york``), else what the corpus's tokenizer and phrases make
+    of it ("Tony Blair's taxes": ``tony_blair``, ``tax``). A word that makes no term (a
+    stop word, a number) is WordNotFound; terms missing from the model are left for
+    :meth:`Vectors.nearest` to report with suggestions."""
+    out = []
+    for word in words:
+        i = vecs.lookup(word)
+        if i is not None:
+            out.append(vecs.words[i])
+            continue
+        made = corpus_terms(corpus, word)
+        if not made:
+            raise WordNotFound(f"{word!r} makes no term with this corpus's tokenizer (a stop word, a number "
+                               "or too short); `textlatent tokenize` shows what it keeps",
+                               missing=[word], suggestions={word: []})
+        out.extend(made)
+    return out

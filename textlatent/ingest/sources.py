@@ -35,6 +35,9 @@ MAX_FIELD = 50 * 1024**2
 MAX_LINE = MAX_FIELD                # one JSONL line
 MAX_TEXT_FILE = 512 * 1024**2       # one .txt/.md/.csv read whole
 
+# Files at the top of a folder or zip that describe the corpus rather than belong to it.
+_NOT_A_DOCUMENT = re.compile(r"^(readme|licen[cs]e|copying|copyright|notice|authors|contributors|"
+                             r"changelog|changes|citation)([._ -].*)?$", re.I)
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff]")
 _PARAGRAPH = re.compile(r"\n\s*\n")
 
@@ -139,10 +142,35 @@ def _iter_folder(root, options):
                 entries.append((rel, full))
     if not entries:
         raise IngestError(f"{root}: no .txt or .md files in this folder")
-    for rel, full in entries:
-        parts = rel.split(os.sep)
-        label = parts[0] if len(parts) > 1 else None
-        yield from _iter_file(rel.replace(os.sep, "/"), full, lambda p=full: open(p, "rb"), options, label)
+    keep = _top_level(os.path.basename(os.path.normpath(root)), [rel.split(os.sep) for rel, _ in entries],
+                      options.report)
+    for (rel, full), label in zip(entries, keep):
+        if label is not False:
+            yield from _iter_file(rel.replace(os.sep, "/"), full, lambda p=full: open(p, "rb"), options, label)
+
+
+def _top_level(source, rels, report):
+    """The label of each file (path parts below the corpus root): its first folder, None for
+    a file at the top, False for a README/licence-like file at the top (skipped). Files at
+    the top beside class folders are named in ``report``: they have no class."""
+    out = [parts[0] if len(parts) > 1 else (False if _NOT_A_DOCUMENT.match(parts[0]) else None)
+           for parts in rels]
+    skipped = [parts[0] for parts, label in zip(rels, out) if label is False]
+    loose = [parts[0] for parts, label in zip(rels, out) if label is None]
+    if skipped and len(skipped) == len(rels):
+        raise IngestError(f"{source}: holds only {', '.join(skipped)}, which describe a corpus "
+                          "rather than belong to it; give the documents themselves")
+    if skipped:
+        report.append(f"{source}: skipped {_names(skipped)} at the top level (README and licence "
+                      "files describe the corpus; they are not documents)")
+    if loose and len(loose) < len(rels):
+        report.append(f"{source}: {len(loose)} file{'s' if len(loose) > 1 else ''} at the top level, "
+                      f"beside the class folders, kept without a label: {_names(loose)}")
+    return out
+
+
+def _names(names, shown=10):
+    return ", ".join(names[:shown]) + (f" and {len(names) - shown} more" if len(names) > shown else "")
 
 
 def file_suffix(name):
@@ -289,12 +317,16 @@ def _iter_zip(name, path, options):
             names.append((info, parts))
         if not names:
             raise IngestError(f"{name}: no supported files inside; use {SUPPORTED_HELP}")
-        # A zip of one folder (the usual "compress folder") keeps its subfolders as labels.
-        common = names[0][1][0] if all(len(p) > 2 and p[0] == names[0][1][0] for _, p in names) else None
+        # A zip of one folder (the usual "compress folder") is read as that folder: its
+        # subfolders are the labels, files beside them (a README) are at the top level.
+        first = names[0][1][0]
+        common = all(len(p) > 1 and p[0] == first for _, p in names)
+        rels = [parts[1:] if common else parts for _, parts in names]
+        labels = _top_level(name, rels, options.report)
         total = 0
-        for info, parts in names:
-            rel = parts[1:] if common else parts
-            label = rel[0] if len(rel) > 1 else None
+        for (info, parts), rel, label in zip(names, rels, labels):
+            if label is False:
+                continue
             entry = f"{name}/{info.filename}"
 
             def opener(info=info, entry=entry):

@@ -13,6 +13,7 @@ import re
 from dataclasses import asdict, dataclass, field
 
 from ..errors import InvalidInput
+from .lemmas import lemma_table, lookup
 
 log = logging.getLogger(__name__)
 
@@ -170,8 +171,9 @@ class Tokenizer:
         self.stops = {w.lower() for w in self.nlp.Defaults.stop_words} | set(settings.stop_words)
         self.lemma_table = None
         if settings.lemmas and not settings.pipeline:
-            self.lemma_table = _lemma_table(settings.language)
-        self._cache = {}
+            self.lemma_table = lemma_table(settings.language)
+        self._cache = {}            # term of a token text inside a sentence
+        self._start_cache = {}      # ... and at the start of one
 
     def _surface(self, tok):
         """The token's lower-case text without a final period, or None when it is dropped
@@ -181,13 +183,14 @@ class Tokenizer:
         text = _no_final_period(tok.text.lower())
         return text if self.settings.min_length <= len(text) <= self.settings.max_length else None
 
-    def _term(self, tok):
-        """The term a blank-pipeline token becomes, or None when it is dropped."""
+    def _term(self, tok, sentence_start=False):
+        """The term a blank-pipeline token becomes, or None when it is dropped. Its lemma
+        is looked up on its original case (see :mod:`textlatent.ingest.lemmas`)."""
         lower = self._surface(tok)
         if lower is None or lower in self.stops or not any(c.isalpha() for c in lower):
             return None
         if self.lemma_table is not None:
-            lower = self.lemma_table.get(lower, lower).lower()
+            lower = lookup(self.lemma_table, _no_final_period(tok.text), lower, sentence_start)
             if lower in self.stops or len(lower) < self.settings.min_length:
                 return None
         return lower.replace(" ", "_")
@@ -215,49 +218,40 @@ class Tokenizer:
             for i, doc in zip(owner, self.nlp.pipe(pieces, batch_size=64)):
                 out[i].extend(t for t in map(self._trained_term, doc) if t)
             return out
-        cache = self._cache
+        inside, first = self._cache, self._start_cache
         for i, doc in zip(owner, self.nlp.tokenizer.pipe(pieces, batch_size=256)):
             toks = out[i]
+            start = True
             for tok in doc:
                 text = tok.text
+                cache = first if start else inside
                 term = cache.get(text, 0)
                 if term == 0:
-                    term = cache[text] = self._term(tok)
+                    term = cache[text] = self._term(tok, start)
                 if term:
                     toks.append(term)
-        if len(cache) > 500_000:
-            cache.clear()
+                start = _starts_sentence(text, start)
+        if len(inside) + len(first) > 500_000:
+            inside.clear()
+            first.clear()
         return out
 
 
-# Entries of spaCy's English lookup table that turn common words into other words
-# ("ground" -> "grind", "number" -> "numb", "bit" -> "bite", "first" -> "1"): seen in
-# topics of 20 Newsgroups. Each word here is its own lemma (with its plural).
-_LEMMA_OVERRIDES = {
-    "en": {w: w for w in ("ground", "number", "bit", "data", "media", "first", "second", "third", "fourth",
-                          "fifth", "born", "bound", "rebound")}
-    | {"grounds": "ground", "numbers": "number", "bits": "bit", "seconds": "second", "rebounds": "rebound"},
-}
+_SENTENCE_END = frozenset((".", "!", "?", "...", "…", "?!", "!?", "!!", "??"))
+_OPENING = frozenset(('"', "'", "(", "[", "“", "‘", "-", "–", "—", "*", "•"))
 
 
-def _lemma_table(language):
-    """The lookup lemma table of ``spacy-lookups-data`` as a plain dict (a spaCy ``Table``
-    hashes every key on lookup, which costs as much as tokenizing)."""
-    import gzip
-    import json
-    import os
-
-    import spacy_lookups_data
-
-    path = os.path.join(os.path.dirname(spacy_lookups_data.__file__), "data",
-                        f"{language}_lemma_lookup.json.gz")
-    if os.path.exists(path):
-        with gzip.open(path, "rt", encoding="utf-8") as fh:
-            table = {k.lower(): v for k, v in json.load(fh).items()}
-        table.update(_LEMMA_OVERRIDES.get(language, {}))
-        return table
-    log.warning("no lookup lemma table for %r; terms are lower-cased words", language)
-    return None
+def _starts_sentence(text, start):
+    """Whether the token after one written ``text`` starts a sentence (``start``: this
+    one did): after a full stop, ! or ?, or a blank line (a headline has no full stop);
+    opening quotes, brackets and bullets pass the start on."""
+    if text in _SENTENCE_END:
+        return True
+    if text in _OPENING:
+        return start
+    if text.isspace():
+        return start or text.count("\n") > 1
+    return False
 
 
 # -- both cores --------------------------------------------------------------------------

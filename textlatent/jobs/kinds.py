@@ -84,8 +84,10 @@ def _trainable(store, corpus_name):
 
 
 def _validate_lda(store, corpus_name, params):
+    from ..corpus import StoredCorpus
+    from ..models.lda import plan_lda
     corpus = _trainable(store, corpus_name)
-    return corpus["name"], validate_lda(params, corpus["n_docs"])
+    return corpus["name"], plan_lda(StoredCorpus(store, corpus["name"]), params)[0]
 
 
 def _validate_w2v(store, corpus_name, params):

@@ -13,7 +13,7 @@ import time
 import numpy as np
 
 from ..corpus import StoredCorpus
-from ..errors import Cancelled
+from ..errors import Cancelled, InvalidInput
 from ..ingest import stoplists
 from ..params import Param, validate
 from ..store import registry
@@ -68,12 +68,38 @@ def lda_vocabulary(stored, p):
 
 
 def validate_lda(params, num_docs=None):
+    """Validated LDA parameters; with ``num_docs``, more topics than documents are refused."""
     def checks(p):
         out = []
         if num_docs is not None and p["num_topics"] > num_docs:
             out.append(f"num_topics ({p['num_topics']}) cannot exceed the number of documents ({num_docs})")
         return out
     return validate(LDA_PARAMS, params or {}, checks)
+
+
+TERMS_PER_TOPIC = 3
+
+
+def check_vocabulary(p, num_terms):
+    """Refuse far too many topics for the vocabulary left after the filters: with fewer
+    than three terms a topic, topics cannot differ (most stay at the prior, all alike)."""
+    most = max(1, num_terms // TERMS_PER_TOPIC)
+    if p["num_topics"] > most:
+        raise InvalidInput(
+            f"num_topics ({p['num_topics']}) is far too many for the vocabulary: {num_terms:,} terms are "
+            f"left after the filters (no_below={p['no_below']}, no_above={round(no_above(p), 4)}, "
+            f"keep_n={p['keep_n']}, stoplist {p.get('stoplist', 'none')}); at most {most:,} topics "
+            f"({TERMS_PER_TOPIC} terms a topic), or loosen the filters")
+
+
+def plan_lda(stored, params):
+    """Validated parameters of an LDA training on ``stored`` and its vocabulary
+    ``(p, dictionary, remap)``, or InvalidInput saying why the topics are too many for its
+    documents or for its vocabulary after the filters."""
+    p = validate_lda(params, stored.num_docs)
+    dictionary, remap = lda_vocabulary(stored, p)
+    check_vocabulary(p, len(dictionary))
+    return p, dictionary, remap
 
 
 class _Watched:
@@ -157,9 +183,8 @@ def train_lda(store, corpus_name, params=None, progress=None, workdir_prefix=".t
     """
     progress = progress or (lambda done, total, message: None)
     stored = StoredCorpus(store, corpus_name)
-    p = validate_lda(params, stored.num_docs)
+    p, dictionary, remap = plan_lda(stored, params)
     p["no_above"] = no_above(p)          # the model records the share it used
-    dictionary, remap = lda_vocabulary(stored, p)
     chunksize = chunk_size(p, stored.num_docs)
     started = time.perf_counter()
     workdir = registry.new_workdir(store, workdir_prefix)

@@ -3,19 +3,25 @@
 A request only reads them (see :mod:`textlatent.explore.topics`).
 """
 
+import logging
 import os
 
 import numpy as np
 
+from ..errors import Cancelled
 from ..store import registry
 from . import quality
+from .ldavis import write_ldavis
+
+log = logging.getLogger(__name__)
 
 
 def save_views(model, stored, dictionary, remap, matrix, workdir, progress):
     """Save the trained ``model``'s arrays and views into ``workdir`` and return its quality
     figures: ``lambda.npy``, ``alpha.npy``, ``eta.npy``, ``topic_terms.npy`` (K x V,
     rows summing to 1), ``vocab.json`` (V terms), ``doc_topics.npy`` (n_docs x K, row =
-    document position), ``ldavis.json`` (pyLDAvis's prepared data)."""
+    document position), ``ldavis.json`` (pyLDAvis's prepared data). A figure or view
+    that fails is left out and its reason put in ``metrics["view_errors"]``."""
     K = model.num_topics
     vocab = [dictionary[i] for i in range(len(dictionary))]
     lam = model.state.get_lambda().astype(np.float32)
@@ -38,37 +44,37 @@ def save_views(model, stored, dictionary, remap, matrix, workdir, progress):
     doc_lengths = matrix.lengths()
     term_freq = matrix.term_freq(len(vocab))
 
+    # The model is the arrays above. Each figure and view below may fail on its own (a
+    # degenerate model, a library's bug): the model is kept without it and says why.
+    metrics = {"num_terms": len(vocab), "num_docs": stored.num_docs, "num_tokens": int(term_freq.sum())}
+    errors = {}
     progress(0, 0, "coherence")
-    metrics = quality.topic_quality(model, topic_terms, vocab, stored, dictionary, remap, matrix)
-
+    metrics.update(_view(errors, "quality", lambda: quality.topic_quality(
+        model, topic_terms, vocab, stored, dictionary, remap, matrix)) or {})
     progress(0, 0, "pyLDAvis data")
-    prepared = prepare_ldavis(topic_terms, np.asarray(theta), doc_lengths, vocab, term_freq)
-    with open(os.path.join(workdir, "ldavis.json"), "w", encoding="utf-8") as fh:
-        fh.write(prepared)
-    metrics.update(num_terms=len(vocab), num_docs=stored.num_docs, num_tokens=int(term_freq.sum()))
-    nmi, classes = quality.label_nmi(stored, np.asarray(theta))
+    _view(errors, "ldavis", lambda: write_ldavis(
+        os.path.join(workdir, "ldavis.json"), topic_terms, np.asarray(theta), doc_lengths, vocab, term_freq))
+    nmi, classes = _view(errors, "nmi_labels", lambda: quality.label_nmi(stored, np.asarray(theta))) or (None, None)
     if nmi is not None:
         metrics.update(nmi_labels=quality.rounded(nmi), nmi_field="label", nmi_classes=classes)
+    if errors:
+        metrics["view_errors"] = errors
     return metrics
+
+
+def _view(errors, name, compute):
+    """``compute()``, or None with the reason in ``errors[name]`` when it fails (a cancel
+    still stops the job)."""
+    try:
+        return compute()
+    except Cancelled:
+        raise
+    except Exception as e:          # noqa: BLE001 - any failure of one view keeps the model
+        log.warning("LDA view %s failed: %s", name, e, exc_info=True)
+        errors[name] = f"{type(e).__name__}: {e}"[:500]
+        return None
 
 
 def _infer_rows(model, chunk, rows, theta):
     gamma, _ = model.inference(chunk)
     theta[rows] = (gamma / gamma.sum(axis=1, keepdims=True)).astype(np.float32)
-
-
-def prepare_ldavis(topic_terms, theta, doc_lengths, vocab, term_freq):
-    """pyLDAvis's prepared data as JSON, topic numbers as the model's (0-based, unsorted)."""
-    import pyLDAvis
-
-    keep = doc_lengths > 0
-    # pyLDAvis's scaling needs two topics to place; a single one sits at the centre.
-    mds = "pcoa" if len(topic_terms) > 1 else (lambda dists: np.zeros((len(dists), 2)))
-    vis = pyLDAvis.prepare(topic_term_dists=topic_terms.astype(np.float64),
-                           doc_topic_dists=theta[keep].astype(np.float64),
-                           doc_lengths=doc_lengths[keep], vocab=vocab,
-                           term_frequency=np.maximum(term_freq, 1), sort_topics=False,
-                           start_index=0, n_jobs=1, R=30, mds=mds)
-    return vis.to_json()
-
-

@@ -22,8 +22,10 @@ from ..store import registry
 W2V_PARAMS = [
     Param("vector_size", "int", 100, 2, 2000, help="dimensions of the vectors"),
     Param("window", "int", 5, 1, 100, help="context words on each side"),
-    Param("min_count", "int", 5, 1, 10**9, help="ignore words rarer than this"),
-    Param("epochs", "int", 5, 1, 1000, help="passes over the corpus"),
+    Param("min_count", "int", "auto", 1, 10**9, choices=("auto",),
+          help="ignore words rarer than this; auto: from the corpus's size (see auto_params)"),
+    Param("epochs", "int", "auto", 1, 1000, choices=("auto",),
+          help="passes over the corpus; auto: from the corpus's size (see auto_params)"),
     Param("sg", "int", 0, 0, 1, help="1: skip-gram; 0: CBOW"),
     Param("negative", "int", 5, 0, 100, help="negative samples (0: hierarchical softmax)"),
     Param("sample", "float", 1e-3, 0.0, 1.0, help="down-sampling threshold of frequent words"),
@@ -36,6 +38,50 @@ W2V_PARAMS = [
 
 def validate_w2v(params):
     return validate(W2V_PARAMS, params or {})
+
+
+# Chosen by bench/w2v_defaults.py (README, "How the Word2Vec defaults were chosen").
+AUTO_TRAINING_WORDS = 10_000_000     # epochs x corpus words to aim at
+AUTO_EPOCHS = (5, 40)                # at least, at most
+AUTO_MIN_COUNT = ((1_000_000, 3), (None, 5))    # (corpus words below, min_count)
+
+
+def auto_params(p, n_words):
+    """``p`` with ``"auto"`` epochs and min_count resolved for a corpus of ``n_words``
+    tokens, and the values chosen (``{name: value}``): a small corpus gets more epochs
+    (about AUTO_TRAINING_WORDS words of training) and keeps rarer words."""
+    chosen = {}
+    if p["epochs"] == "auto":
+        low, high = AUTO_EPOCHS
+        chosen["epochs"] = int(min(high, max(low, round(AUTO_TRAINING_WORDS / max(n_words, 1)))))
+    if p["min_count"] == "auto":
+        chosen["min_count"] = next(m for below, m in AUTO_MIN_COUNT if below is None or n_words < below)
+    return dict(p, **chosen), chosen
+
+
+DEGENERATE_COSINE = 0.9
+
+
+def frequent_neighbour_cosine(unit, words=200, topn=10):
+    """Mean cosine of the ``topn`` nearest neighbours of the ``words`` most frequent words
+    (rows of ``unit``, N x d unit vectors, most frequent first). Near 1, every word looks
+    like every other: the vectors are noise (on BBC, 5 epochs gave 0.99)."""
+    n, k = min(words, len(unit)), min(topn, len(unit) - 1)
+    if n == 0 or k <= 0:
+        return None
+    sims = np.asarray(unit[:n]) @ np.asarray(unit).T
+    sims[np.arange(n), np.arange(n)] = -np.inf
+    return round(float(np.partition(sims, -k, axis=1)[:, -k:].mean()), 4)
+
+
+def degenerate_warnings(metrics):
+    """What a model's figures say is wrong with it, for a person to read (a list)."""
+    cos = metrics.get("mean_top10_cosine")
+    if cos is None or cos <= DEGENERATE_COSINE:
+        return []
+    return [f"degenerate vectors: the 200 most frequent words' 10 nearest neighbours have a mean cosine "
+            f"of {cos} (above {DEGENERATE_COSINE}), so every word looks like every other; train more "
+            "epochs (or leave epochs at auto) or use a larger corpus"]
 
 
 class _Epochs(CallbackAny2Vec):
@@ -64,8 +110,8 @@ def train_word2vec(store, corpus_name, params=None, progress=None, workdir_prefi
     from gensim.models import Word2Vec
 
     progress = progress or (lambda done, total, message: None)
-    p = validate_w2v(params)
     stored = StoredCorpus(store, corpus_name)
+    p, chosen = auto_params(validate_w2v(params), stored.corpus["n_tokens"])
     workers = p["workers"] or (os.cpu_count() or 2)
     workdir = registry.new_workdir(store, workdir_prefix)
     try:
@@ -84,16 +130,19 @@ def train_word2vec(store, corpus_name, params=None, progress=None, workdir_prefi
         vectors = np.asarray(kv.vectors, dtype=np.float32)
         np.save(os.path.join(workdir, "vectors.npy"), vectors)
         norms = np.linalg.norm(vectors, axis=1, keepdims=True)
-        np.save(os.path.join(workdir, "unit.npy"), vectors / np.maximum(norms, 1e-12))
+        unit = vectors / np.maximum(norms, 1e-12)
+        np.save(os.path.join(workdir, "unit.npy"), unit)
         registry.write_json(os.path.join(workdir, "words.json"), list(kv.index_to_key))
         np.save(os.path.join(workdir, "counts.npy"),
                 np.asarray([kv.get_vecattr(w, "count") for w in kv.index_to_key], dtype=np.int64))
         metrics = {"vocabulary": len(kv.index_to_key), "corpus_words": n_words,
                    "train_seconds": round(train_seconds, 3),
-                   "words_per_second": round(n_words * p["epochs"] / max(train_seconds, 1e-9))}
+                   "words_per_second": round(n_words * p["epochs"] / max(train_seconds, 1e-9)),
+                   "auto": chosen, "mean_top10_cosine": frequent_neighbour_cosine(unit)}
         if stored.corpus["settings"].get("language", "en") == "en":
             progress(p["epochs"], p["epochs"], "evaluating on word benchmarks")
             metrics.update(evaluate(kv))
+        metrics["warnings"] = degenerate_warnings(metrics)
         return registry.commit_model(store, stored.corpus, "word2vec", p, p["seed"],
                                      time.perf_counter() - started, metrics, workdir)
     finally:

@@ -341,7 +341,9 @@ function initWords() {
       var q = new URLSearchParams();
       ["word", "negative"].forEach(function (field) {
         if (!form.elements[field]) { return; }
-        form.elements[field].value.split(/[\s,]+/).filter(Boolean).forEach(function (w) { q.append(field, w); });
+        // Commas separate query words; spaces stay, so "new york" reaches the corpus's phrases.
+        form.elements[field].value.split(",").map(function (w) { return w.trim(); }).filter(Boolean)
+          .forEach(function (w) { q.append(field, w); });
       });
       if (form.elements.topn) { q.append("topn", form.elements.topn.value); }
       var model = document.getElementById("model-select");
@@ -350,7 +352,8 @@ function initWords() {
         out.textContent = "";
         var h = document.createElement("p");
         h.className = "muted";
-        h.textContent = d.positive.join(" + ") + (d.negative.length ? " − " + d.negative.join(" − ") : "") +
+        var t = d.terms || {positive: d.positive, negative: d.negative};
+        h.textContent = t.positive.join(" + ") + (t.negative.length ? " − " + t.negative.join(" − ") : "") +
           " (model " + d.model_id + "), cosine similarity:";
         out.appendChild(h);
         var table = document.createElement("table");

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from textlatent import registry
+from textlatent.store import registry
 from textlatent.errors import InvalidInput, MapNotFound
 from textlatent.explore import knn as knn_lib
 from textlatent.explore.maps import list_maps, make_map, read_map
@@ -56,7 +56,7 @@ def test_remaking_a_map_replaces_it_whole(trained):
 
 
 def test_a_model_without_a_map_and_a_words_map_of_lda_are_refused(trained):
-    from textlatent.embeddings import train_word2vec
+    from textlatent.models import train_word2vec
     fresh = train_word2vec(trained["config"], "news", {"epochs": 1, "vector_size": 10, "workers": 1})
     with pytest.raises(MapNotFound, match="no words map yet: make one with `textlatent map"):
         read_map(trained["config"], registry.get_model(trained["config"], fresh)[1], "words")
@@ -67,7 +67,7 @@ def test_a_model_without_a_map_and_a_words_map_of_lda_are_refused(trained):
 
 
 def test_the_neighbour_forest_finds_the_exact_neighbours_of_word_vectors(trained, monkeypatch):
-    from textlatent.embeddings import load_vectors
+    from textlatent.explore.words import load_vectors
     unit = np.asarray(load_vectors(trained["config"], _model(trained, "w2v")).unit)
     exact, sims = knn_lib.knn(unit, 11)
     assert (exact[:, 0] == np.arange(len(unit))).all() and (np.diff(sims, axis=1) <= 1e-6).all()

@@ -30,9 +30,9 @@ import warnings
 
 import numpy as np
 
-from .. import registry
 from ..errors import Cancelled, InvalidInput, MapNotFound, TextlatentError
 from ..params import Param, validate
+from ..store import registry
 from .knn import _self_first, knn, neighbours_kept
 
 log = logging.getLogger(__name__)
@@ -72,20 +72,20 @@ def check_what(model, what):
 
 # -- making a map ------------------------------------------------------------------------------
 
-def make_map(config, model_id, what, params=None, progress=None):
+def make_map(store, model_id, what, params=None, progress=None):
     """Compute and store the ``what`` map of model ``model_id``; returns its metadata."""
     progress = progress or (lambda done, total, message: None)
     p = validate_map(params)
-    corpus, model = registry.get_model(config, model_id)
+    corpus, model = registry.get_model(store, model_id)
     check_what(model, what)
     started = time.perf_counter()
     progress(0, 0, f"{what} map: reading the vectors")
-    points, metric, extra = _points(config, corpus, model, what)
+    points, metric, extra = _points(store, corpus, model, what)
     n = len(points)
     progress(0, 0, f"{what} map: nearest neighbours of {n:,} points")
     idx, sims = knn(points, max(p["n_neighbors"], K) + 1, p["seed"])
     progress(0, 0, f"{what} map: {p['method']}")
-    coords = _embed(config, points, idx, sims, metric, p, progress)
+    coords = _embed(store, points, idx, sims, metric, p, progress)
     progress(0, 0, f"{what} map: faithfulness")
     meta = {"what": what, "by": "words" if what == "words" else ("topics" if model["kind"] == "lda" else "vectors"),
             "model_id": model["id"], "method": p["method"], "params": p, "seed": p["seed"], "n": n,
@@ -93,21 +93,21 @@ def make_map(config, model_id, what, params=None, progress=None):
             "faithfulness": faithfulness(points, coords, idx, metric, p["seed"]),
             "versions": _versions(p["method"]), "seconds": round(time.perf_counter() - started, 3),
             "created": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")}
-    _store(registry.model_path(config, model, "maps"), meta, {"coords": coords, **extra})
+    _store(registry.model_path(store, model, "maps"), meta, {"coords": coords, **extra})
     log.info("%s map of model %s: %s, %d points, %.1f s", what, model["id"], p["method"], n, meta["seconds"])
     return meta
 
 
-def after_training(config, model_id, method, progress=None):
+def after_training(store, model_id, method, progress=None):
     """The maps a newly trained model gets (``method`` "none": none); a failed or
     cancelled map is reported, and the model stays."""
     if method in (None, "none"):
         return []
-    _, model = registry.get_model(config, model_id)
+    _, model = registry.get_model(store, model_id)
     out = []
     for what in kinds_of(model):
         try:
-            meta = make_map(config, model_id, what, {"method": method}, progress)
+            meta = make_map(store, model_id, what, {"method": method}, progress)
             out.append({k: meta[k] for k in ("what", "by", "method", "n", "seconds", "faithfulness")})
         except Cancelled:
             out.append({"what": what, "method": method, "error": "cancelled"})
@@ -117,9 +117,9 @@ def after_training(config, model_id, method, progress=None):
     return out
 
 
-def _points(config, corpus, model, what):
+def _points(store, corpus, model, what):
     """``(unit rows n x d float32, metric, arrays to store beside the map)``."""
-    folder = registry.model_path(config, model)
+    folder = registry.model_path(store, model)
     if model["kind"] == "lda":
         theta = np.load(os.path.join(folder, "doc_topics.npy"), mmap_mode="r", allow_pickle=False)
         root = np.sqrt(np.maximum(np.asarray(theta, dtype=np.float32), 0))
@@ -127,22 +127,22 @@ def _points(config, corpus, model, what):
     unit = np.load(os.path.join(folder, "unit.npy"), mmap_mode="r", allow_pickle=False)
     if what == "words":
         return np.ascontiguousarray(unit, dtype=np.float32), "cosine", {}
-    vectors = document_vectors(config, corpus, model)
+    vectors = document_vectors(store, corpus, model)
     return vectors, "cosine", {"vectors": vectors}
 
 
-def document_vectors(config, corpus, model):
+def document_vectors(store, corpus, model):
     """Each document's vector (documents x dimensions float32, length 1): the mean of its
     words' unit vectors, each occurrence weighted by a / (a + p(word)), a = 0.001 (smooth
     inverse frequency: frequent words say little about a document). A document with none
     of the model's words gets the mean direction of all of them."""
     from ..corpus import StoredCorpus
-    folder = registry.model_path(config, model)
+    folder = registry.model_path(store, model)
     unit = np.load(os.path.join(folder, "unit.npy"), allow_pickle=False)
     counts = np.load(os.path.join(folder, "counts.npy"), allow_pickle=False).astype(np.float64)
     weight = (SIF_A / (SIF_A + counts / max(counts.sum(), 1))).astype(np.float32)
     index = {w: i for i, w in enumerate(registry.read_json(os.path.join(folder, "words.json")))}
-    stored = StoredCorpus(config, corpus["name"])
+    stored = StoredCorpus(store, corpus["name"])
     to_word = np.array([index.get(t, -1) for t in stored.terms], dtype=np.int64)
     out = np.zeros((stored.num_docs, unit.shape[1]), dtype=np.float32)
     for position, ids in stored.token_ids():
@@ -160,7 +160,7 @@ def document_vectors(config, corpus, model):
     return out
 
 
-def _embed(config, points, idx, sims, metric, p, progress):
+def _embed(store, points, idx, sims, metric, p, progress):
     """2-D coordinates (n x 2 float32) of the unit rows ``points``."""
     n = len(points)
     if p["method"] == "pca" or n < 8:          # UMAP and t-SNE need some neighbours to place
@@ -169,8 +169,8 @@ def _embed(config, points, idx, sims, metric, p, progress):
         dists = 1 - sims if metric == "cosine" else np.sqrt(np.maximum(2 - 2 * sims, 0))
         dists = np.maximum(dists, 0).astype(np.float32)
         dists[:, 0] = 0
-        return umap_layout(config.home, points, idx, dists, metric, p, progress)
-    return _tsne(points, metric, p, progress, config.workers)
+        return umap_layout(store.home, points, idx, dists, metric, p, progress)
+    return _tsne(points, metric, p, progress, store.workers)
 
 
 def pca(points):
@@ -350,29 +350,29 @@ def _write_atomic(path, write):
         raise
 
 
-def list_maps(config, model):
+def list_maps(store, model):
     """The model's maps' metadata, newest first."""
-    folder = registry.model_path(config, model, "maps")
+    folder = registry.model_path(store, model, "maps")
     if not os.path.isdir(folder):
         return []
     metas = [registry.read_json(os.path.join(folder, f)) for f in os.listdir(folder) if f.endswith(".json")]
     return sorted(metas, key=lambda m: m["created"], reverse=True)
 
 
-def read_map(config, model, what, method=None):
+def read_map(store, model, what, method=None):
     """``(metadata, {name: array})`` of the model's ``what`` map by ``method`` (default:
     the newest made); arrays are memory-mapped (``coords``: n x 2 float32)."""
     check_what(model, what)
     if method is not None and method not in METHODS:
         raise InvalidInput(f"method must be one of {', '.join(METHODS)}, not {str(method)[:50]!r}")
-    found = [m for m in list_maps(config, model) if m["what"] == what and method in (None, m["method"])]
+    found = [m for m in list_maps(store, model) if m["what"] == what and method in (None, m["method"])]
     if not found:
         how = f" by {method}" if method else ""
         raise MapNotFound(f"model {model['id']} has no {what} map{how} yet: make one with "
                           f"`textlatent map CORPUS {what} --model {model['id']}` or "
                           f"POST /api/v1/models/{model['id']}/maps", model_id=model["id"], what=what)
     meta = found[0]
-    folder = registry.model_path(config, model, "maps")
+    folder = registry.model_path(store, model, "maps")
     arrays = {name: np.load(os.path.join(folder, f), mmap_mode="r", allow_pickle=False)
               for name, f in meta["files"].items()}
     return meta, arrays

@@ -60,6 +60,9 @@ def _isolated_env(monkeypatch, tmp_path):
     monkeypatch.setenv("TEXTLATENT_HOME", str(tmp_path / "home"))
     monkeypatch.delenv("TEXTLATENT_DATABASE_URL", raising=False)
     monkeypatch.delenv("TEXTLATENT_QUEUE_URL", raising=False)
+    # Maps after each training by PCA: a second, not UMAP's compile and epochs (the map
+    # tests choose their methods themselves).
+    monkeypatch.setenv("TEXTLATENT_MAP_METHOD", "pca")
 
 
 @pytest.fixture
@@ -97,7 +100,7 @@ def trained(tmp_path_factory):
     from textlatent.models import train_lda, train_word2vec
 
     tmp = tmp_path_factory.mktemp("trained")
-    config = Store(load_settings(home=str(tmp / "home"), workers=2))
+    config = Store(load_settings(home=str(tmp / "home"), workers=2, map_method="pca"))
     path = write_news(tmp / "news.jsonl", per_group=300)
     summary = ingest(config, "news", [str(path)], ReadOptions(label_field="label"))
     lda = train_lda(config, "news", {"num_topics": 4, "passes": 10, "workers": 1, "seed": 3})

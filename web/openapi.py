@@ -6,6 +6,7 @@ from flask import Blueprint, jsonify
 
 from textlatent import __version__
 from textlatent.explore.topics import TOPN_MAX
+from textlatent.explore.maps import METHODS, WHAT
 from textlatent.export import FORMATS
 from textlatent.jobs import KINDS, MODEL_KINDS
 
@@ -112,6 +113,7 @@ def spec():
             "vocabulary": {"type": "integer"}, "url": {"type": "string"}}},
     }
     schemas.update({_params_name(k): _params(KINDS[k].params) for k in MODEL_KINDS})
+    schemas.update(MapParams=_params(KINDS["map"].params), Map=MAP_SCHEMA)
     paths = {
         "/corpora": {
             "get": {"summary": "List the corpora", "responses": {
@@ -148,7 +150,11 @@ def spec():
                      "requestBody": {"required": True, "content": {"application/json": {"schema": {
                          "type": "object", "required": ["kind"], "properties": {
                              "kind": {"type": "string", "enum": list(MODEL_KINDS)},
-                             "params": {"oneOf": [_ref(_params_name(k)) for k in MODEL_KINDS]}}}}}},
+                             "params": {"oneOf": [_ref(_params_name(k)) for k in MODEL_KINDS]},
+                             "map": {"oneOf": [{"type": "boolean"}, {"type": "string",
+                                                                     "enum": [*METHODS, "none"]}],
+                                     "default": True, "description": "the maps made after training: "
+                                     "true (the map_method setting), false, or a method"}}}}}},
                      "responses": {"202": ACCEPTED, **_errors("400", "404", "422")}}},
         "/corpora/{name}/jobs": {
             "get": {"summary": "The corpus's jobs, newest first", "parameters": [NAME],
@@ -202,6 +208,10 @@ def spec():
         "/models/{model_id}/doc-topics": _download("doc-topics", "Document-topic vectors"),
         "/models/{model_id}/topic-terms": _download("topic-terms", "Topic-term weights"),
         "/models/{model_id}/vectors": _download("vectors", "Word vectors"),
+        "/models/{model_id}/word-map": _download("word-map", "Word map coordinates: word, x, y, frequency, topic"),
+        "/models/{model_id}/doc-map": _download("doc-map", "Document map coordinates: doc_id, title, label, "
+                                                           "date, x, y, topic"),
+        **map_paths(),
         "/openapi.json": {"get": {"summary": "This document", "responses": {"200": _ok({"type": "object"})}}},
     }
     return {"openapi": "3.1.0",
@@ -209,6 +219,49 @@ def spec():
                      "description": "Topics and word vectors of your corpora. Errors are "
                                     '{"error": {"code", "message"}} with a 4xx status.'},
             "servers": [{"url": "/api/v1"}], "paths": paths, "components": {"schemas": schemas}}
+
+
+WHAT_PARAM = _path_param("what", {"type": "string", "enum": list(WHAT)}, "words or documents")
+METHOD_QUERY = _query("method", {"type": "string", "enum": list(METHODS)}, "default: the newest map made")
+MAP_SCHEMA = {"type": "object", "required": ["what", "method", "n", "faithfulness"], "properties": {
+    "what": {"type": "string", "enum": list(WHAT)},
+    "by": {"type": "string", "enum": ["words", "topics", "vectors"]},
+    "model_id": {"type": "integer"}, "method": {"type": "string", "enum": list(METHODS)},
+    "params": {"type": "object"}, "seed": {"type": "integer"}, "n": {"type": "integer"},
+    "seconds": {"type": "number"}, "created": {"type": "string"},
+    "faithfulness": {"type": "object", "description": "neighbours_kept: mean share of each point's k nearest "
+                     "neighbours that stay among its k nearest on the map (all points); trustworthiness: "
+                     "scikit-learn's, 0..1, on a sample", "properties": {
+                         "k": {"type": "integer"}, "neighbours_kept": {"type": ["number", "null"]},
+                         "trustworthiness": {"type": ["number", "null"]},
+                         "trustworthiness_sample": {"type": "integer"}}}}}
+
+
+def map_paths():
+    binary = {"application/octet-stream": {"schema": {"type": "string", "format": "binary"}}}
+    return {
+        "/models/{model_id}/maps": {
+            "get": {"summary": "The model's maps with their method, parameters, seconds and faithfulness",
+                    "parameters": [MODEL],
+                    "responses": {"200": _ok({"type": "array", "items": _ref("Map")}), **_errors("404")}},
+            "post": {"summary": "Make a map of the model's words or documents; queues a job", "parameters": [MODEL],
+                     "requestBody": {"required": True, "content": {"application/json": {"schema": {
+                         "type": "object", "required": ["what"], "properties": {
+                             "what": {"type": "string", "enum": list(WHAT)}, "params": _ref("MapParams")}}}}},
+                     "responses": {"202": ACCEPTED, **_errors("400", "404")}}},
+        "/models/{model_id}/maps/{what}/points": {
+            "get": {"summary": "A map's points, binary: magic TLMAP1, a uint32 header length, a JSON header "
+                               "listing the arrays that follow (xy float32, topic uint16, freq uint8, ...; "
+                               "text: one word or title per line)", "parameters": [MODEL, WHAT_PARAM, METHOD_QUERY],
+                    "responses": {"200": {"description": "the points", "content": binary},
+                                  **_errors("400", "404")}}},
+        "/models/{model_id}/maps/{what}/points/{index}": {
+            "get": {"summary": "One point of a map: its word or document, topics and nearest neighbours",
+                    "parameters": [MODEL, WHAT_PARAM, _path_param("index", {"type": "integer"}, "point number"),
+                                   _query("topn", {"type": "integer", "minimum": 1, "maximum": 100, "default": 10}),
+                                   METHOD_QUERY],
+                    "responses": {"200": _ok({"type": "object"}), **_errors("400", "404")}}},
+    }
 
 
 @bp.get("/api/v1/openapi.json")

@@ -1,0 +1,112 @@
+"""Maps: the word and document map pages, and their JSON and binary twins.
+
+The web process only reads stored maps (numba and umap-learn are never imported here);
+a map is made by a job, which ``POST /api/v1/models/<id>/maps`` queues.
+"""
+
+import gzip
+import hashlib
+import threading
+
+from flask import Blueprint, Response, jsonify, render_template, request
+
+from textlatent import jobs
+from textlatent.errors import InvalidInput
+from textlatent.explore import map_views
+from textlatent.explore.maps import WHAT, check_what, list_maps
+from textlatent.store import queries as db
+from textlatent.store import registry
+
+from .db import get_store
+from .responses import accepted, json_body
+
+bp = Blueprint("maps", __name__)
+
+
+@bp.get("/corpora/<name>/map/<what>")
+def map_page(name, what):
+    """A map page: ``?model=`` (default: the newest Word2Vec model for words; for
+    documents the newest LDA model, or Word2Vec with ``?by=vectors``), ``?method=``,
+    ``?topic=`` (highlighted at once)."""
+    store = get_store()
+    if what not in WHAT:
+        raise InvalidInput(f"maps are of words or documents, not {what[:50]!r}")
+    by = request.args.get("by")
+    with store.read() as conn:
+        corpus = db.get_corpus(conn, name)
+        models = db.list_models(conn, corpus["id"])
+    model = _chosen(models, what, request.args.get("model"), by)
+    made = [m for m in list_maps(store, model) if m["what"] == what] if model else []
+    method = request.args.get("method")
+    meta = next((m for m in made if method in (None, m["method"])), None)
+    return render_template("map.html", corpus=corpus, what=what, model=model, meta=meta, made=made,
+                           models=models, topic=request.args.get("topic", ""), by=by)
+
+
+def _chosen(models, what, model_id, by):
+    if model_id:
+        found = [m for m in models if str(m["id"]) == str(model_id)]
+        if not found:
+            raise InvalidInput(f"this corpus has no model {str(model_id)[:50]!r}")
+        check_what(found[0], what)
+        return found[0]
+    kind = "lda" if what == "documents" and by != "vectors" else "word2vec"
+    of_kind = [m for m in models if m["kind"] == kind]
+    if not of_kind and what == "documents" and by is None:
+        of_kind = [m for m in models if m["kind"] == "word2vec"]
+    return of_kind[0] if of_kind else None
+
+
+@bp.get("/api/v1/models/<model_id>/maps")
+def model_maps(model_id):
+    _, model = registry.get_model(get_store(), model_id)
+    return jsonify(list_maps(get_store(), model))
+
+
+@bp.post("/api/v1/models/<model_id>/maps")
+def make_map(model_id):
+    """``{"what": "words" | "documents", "params": {"method", "seed", ...}}`` -> 202, the map job."""
+    body = json_body('{"what": "words" | "documents", "params": {"method": "umap", "seed": 1}}')
+    params = body.get("params") or {}
+    if not isinstance(params, dict):
+        raise InvalidInput("params must be a JSON object")
+    corpus, model = registry.get_model(get_store(), model_id)
+    return accepted(jobs.submit(get_store(), "map", corpus["name"],
+                                {**params, "model_id": model["id"], "what": body.get("what")}))
+
+
+_gzipped = {}
+_lock = threading.Lock()
+
+
+@bp.get("/api/v1/models/<model_id>/maps/<what>/points")
+def map_points(model_id, what):
+    """The map's points as one binary buffer (see ``map_views.point_payload``), gzipped
+    when the client takes it; cached by the browser until the map or its topics change."""
+    store = get_store()
+    _, model = registry.get_model(store, model_id)
+    key, raw = map_views.point_payload(store, model, what, request.args.get("method"))
+    etag = '"' + hashlib.sha1(repr(key).encode()).hexdigest()[:20] + '"'
+    if request.if_none_match.contains(etag.strip('"')):
+        return Response(status=304, headers={"ETag": etag})
+    body, headers = raw, {"ETag": etag, "Cache-Control": "private, no-cache", "Vary": "Accept-Encoding"}
+    if "gzip" in request.headers.get("Accept-Encoding", ""):
+        with _lock:
+            body = _gzipped.get(key)
+        if body is None:
+            body = gzip.compress(raw, compresslevel=6, mtime=0)
+            with _lock:
+                if len(_gzipped) >= 4:
+                    _gzipped.pop(next(iter(_gzipped)))
+                _gzipped[key] = body
+        headers["Content-Encoding"] = "gzip"
+    return Response(body, mimetype="application/octet-stream", headers=headers)
+
+
+@bp.get("/api/v1/models/<model_id>/maps/<what>/points/<index>")
+def map_point(model_id, what, index):
+    store = get_store()
+    _, model = registry.get_model(store, model_id)
+    return jsonify(map_views.point_info(store, model, what, index, request.args.get("topn", 10),
+                                        request.args.get("method")))
+

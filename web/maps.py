@@ -12,7 +12,7 @@ from flask import Blueprint, Response, jsonify, render_template, request
 
 from textlatent import jobs
 from textlatent.errors import InvalidInput
-from textlatent.explore import map_views
+from textlatent.explore import axes, map_views
 from textlatent.explore.maps import WHAT, check_what, list_maps
 from textlatent.store import queries as db
 from textlatent.store import registry
@@ -110,3 +110,31 @@ def map_point(model_id, what, index):
     return jsonify(map_views.point_info(store, model, what, index, request.args.get("topn", 10),
                                         request.args.get("method")))
 
+
+
+@bp.get("/api/v1/corpora/<name>/axis")
+def corpus_axis(name):
+    """``?from=&to=`` (each repeated or comma-separated) ``&topn=&model=``; with
+    ``format=float32`` every word's score as a binary float32 array in the model's word
+    order (what the map page draws), with its model in ``X-Model-Id``."""
+    store, args = get_store(), request.args
+    if args.get("format", "json") not in ("json", "float32"):
+        raise InvalidInput("format is json or float32")
+    if args.get("format") == "float32":
+        model, _, _, scores = axes.axis_scores(store, name, args.getlist("from"), args.getlist("to"), args.get("model"))
+        return Response(scores.astype("<f4").tobytes(), mimetype="application/octet-stream",
+                        headers={"X-Model-Id": str(model["id"])})
+    return jsonify(axes.axis(store, name, args.getlist("from"), args.getlist("to"), args.get("topn", 10),
+                             args.get("model")))
+
+
+@bp.get("/api/v1/corpora/<name>/interpolate")
+def corpus_interpolate(name):
+    """``?from=A&to=B&steps=&topn=&model=``; ``of=documents``: A and B are document positions."""
+    args = request.args
+    of = args.get("of", "words")
+    if of not in ("words", "documents"):
+        raise InvalidInput("of is words or documents")
+    run = axes.interpolate_documents if of == "documents" else axes.interpolate
+    return jsonify(run(get_store(), name, args.get("from"), args.get("to"), args.get("steps", 7),
+                       args.get("topn", 5), args.get("model")))

@@ -239,6 +239,7 @@ MAP_SCHEMA = {"type": "object", "required": ["what", "method", "n", "faithfulnes
 
 def map_paths():
     binary = {"application/octet-stream": {"schema": {"type": "string", "format": "binary"}}}
+    words = {"type": "array", "items": {"type": "string"}}
     return {
         "/models/{model_id}/maps": {
             "get": {"summary": "The model's maps with their method, parameters, seconds and faithfulness",
@@ -255,6 +256,38 @@ def map_paths():
                                "text: one word or title per line)", "parameters": [MODEL, WHAT_PARAM, METHOD_QUERY],
                     "responses": {"200": {"description": "the points", "content": binary},
                                   **_errors("400", "404")}}},
+        "/corpora/{name}/axis": {
+            "get": {"summary": "Words ranked along a semantic axis: each word's cosine with the direction from "
+                               "the from pole's centre to the to pole's", "parameters": [
+                NAME, _query("from", words, "the words of the starting pole (repeat, or separate by commas)", True),
+                _query("to", words, "the words of the other pole", True),
+                _query("topn", {"type": "integer", "minimum": 1, "maximum": 1000, "default": 10},
+                       "words listed at each end"),
+                _query("model", {"type": "integer"}, "a Word2Vec model id (default: the newest)"),
+                _query("format", {"type": "string", "enum": ["json", "float32"], "default": "json"},
+                       "float32: every word's score, binary, in the model's word order")],
+                "responses": {"200": {"description": "the words from the to end to the from end", "content": {
+                    "application/json": {"schema": {"type": "object", "properties": {
+                        "model_id": {"type": "integer"}, "from": words, "to": words,
+                        "words": {"type": "array", "items": {"type": "object", "properties": {
+                            "word": {"type": "string"}, "score": {"type": "number"}}}}}}},
+                    **binary}}, **_errors("400", "404")}}},
+        "/corpora/{name}/interpolate": {
+            "get": {"summary": "Walk from word A to word B (spherical interpolation of their unit vectors), or "
+                               "between two documents' topic mixtures, with the nearest words or documents at "
+                               "each step", "parameters": [
+                NAME, _query("from", {"type": "string"}, "word A, or a document position", True),
+                _query("to", {"type": "string"}, "word B, or a document position", True),
+                _query("steps", {"type": "integer", "minimum": 2, "maximum": 100, "default": 7}),
+                _query("topn", {"type": "integer", "minimum": 1, "maximum": 1000, "default": 5}),
+                _query("of", {"type": "string", "enum": ["words", "documents"], "default": "words"}),
+                _query("model", {"type": "integer"}, "a Word2Vec (or, of documents, LDA) model id")],
+                "responses": {"200": _ok({"type": "object", "properties": {
+                    "model_id": {"type": "integer"}, "steps": {"type": "array", "items": {
+                        "type": "object", "properties": {"t": {"type": "number"},
+                                                         "words": {"type": "array"},
+                                                         "documents": {"type": "array"}}}}}}),
+                    **_errors("400", "404")}}},
         "/models/{model_id}/maps/{what}/points/{index}": {
             "get": {"summary": "One point of a map: its word or document, topics and nearest neighbours",
                     "parameters": [MODEL, WHAT_PARAM, _path_param("index", {"type": "integer"}, "point number"),

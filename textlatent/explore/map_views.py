@@ -18,6 +18,7 @@ import threading
 import numpy as np
 
 from ..errors import InvalidInput
+from ..params import Param, validate
 from ..store import queries as db
 from ..store import registry
 from .maps import read_map
@@ -215,17 +216,14 @@ def point_info(store, model, what, index, topn=10, method=None):
 
 
 def _check_index(index, n):
-    try:
-        index = int(index)
-    except (TypeError, ValueError):
-        raise InvalidInput(f"points are numbered 0..{n - 1}, not {str(index)[:50]!r}") from None
-    if not 0 <= index < n:
-        raise InvalidInput(f"points are numbered 0..{n - 1}, not {index}")
-    return index
+    """A point number 0..n-1 (InvalidInput naming the range otherwise)."""
+    found = validate([Param("point", "int", None, 0, n - 1)], {"point": index})["point"]
+    if found is None:
+        raise InvalidInput(f"give a point number, 0..{n - 1}")
+    return found
 
 
 def _check_topn(topn):
-    from ..params import Param, validate
     return validate([Param("topn", "int", 10, 1, TOPN_MAX)], {"topn": topn})["topn"]
 
 

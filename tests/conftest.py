@@ -108,6 +108,21 @@ def trained(tmp_path_factory):
     return {"config": config, "summary": summary, "lda": lda, "w2v": w2v, "path": path}
 
 
+@pytest.fixture(scope="module")
+def trained_copy(trained, tmp_path_factory):
+    """A copy of ``trained`` that a test module may add models to (the shared one's newest
+    models are what other modules read)."""
+    import shutil
+    import sqlite3
+    home = tmp_path_factory.mktemp("trained-copy") / "home"
+    shutil.copytree(os.path.join(trained["config"].home, "models"), home / "models")
+    with sqlite3.connect(os.path.join(trained["config"].home, "textlatent.db")) as src, \
+            sqlite3.connect(home / "textlatent.db") as dst:
+        src.backup(dst)
+    store = Store(load_settings(home=str(home), workers=2, map_method="pca"))
+    return {**trained, "config": store}
+
+
 def _free_port():
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))

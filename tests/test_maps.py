@@ -55,7 +55,8 @@ def test_remaking_a_map_replaces_it_whole(trained):
     assert [m["method"] for m in list_maps(config, _model(trained, "w2v")) if m["what"] == "words"].count("pca") == 1
 
 
-def test_a_model_without_a_map_and_a_words_map_of_lda_are_refused(trained):
+def test_a_model_without_a_map_and_a_words_map_of_lda_are_refused(trained_copy):
+    trained = trained_copy
     from textlatent.models import train_word2vec
     fresh = train_word2vec(trained["config"], "news", {"epochs": 1, "vector_size": 10, "workers": 1})
     with pytest.raises(MapNotFound, match="no words map yet: make one with `textlatent map"):

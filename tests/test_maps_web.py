@@ -22,11 +22,12 @@ from .conftest import ROOT
 
 
 @pytest.fixture(scope="module")
-def mapped(trained):
-    """The trained models with PCA maps of their words and documents."""
+def mapped(trained_copy):
+    """The trained models (a copy: tests here add models) with PCA maps of their words and documents."""
+    trained = trained_copy
     for model_id, what in ((trained["w2v"], "words"), (trained["w2v"], "documents"), (trained["lda"], "documents")):
         make_map(trained["config"], model_id, what, {"method": "pca"})
-    return trained
+    return trained_copy
 
 
 @pytest.fixture
@@ -151,12 +152,26 @@ def test_a_map_job_makes_the_map_and_a_training_job_maps_its_model(mapped):
         jobs.submit(store, "lda", "news", {"num_topics": 2, "map": "mds"})
 
 
+def test_the_map_page_reads_the_stored_map_and_loads_nothing_from_outside(client, mapped):
+    import re
+    r = client.get("/corpora/news/map/words")
+    html = r.data.decode()
+    assert r.status_code == 200 and 'data-points-url="/api/v1/models/' in html
+    refs = re.findall(r'(?:src|href)="([^"]+)"', html)
+    assert all(ref.startswith("/") for ref in refs) and "<script>" not in html
+    assert client.get("/static/js/maps.js").status_code == 200
+    assert client.get("/corpora/news/map/documents?by=vectors").status_code == 200
+    assert client.get("/corpora/news/map/planets").status_code == 400
+    assert client.get("/corpora/nope/map/words").status_code == 404
+
+
 def test_the_web_process_never_imports_numba(mapped):
     """Serving a map only reads arrays: numba's compile stays in the worker."""
     code = ("import sys, json; from textlatent.settings import load_settings; from web import create_app; "
             f"c = create_app(load_settings(home={mapped['config'].home!r})).test_client(); "
             f"assert c.get('/api/v1/models/{mapped['w2v']}/maps/words/points').status_code == 200; "
             f"assert c.get('/api/v1/models/{mapped['w2v']}/maps/words/points/3').status_code == 200; "
+            "assert c.get('/corpora/news/map/words').status_code == 200; "
             "print(json.dumps([m for m in ('numba', 'umap', 'pynndescent', 'openTSNE') if m in sys.modules]))")
     out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120)
     assert out.returncode == 0, out.stderr[-2000:]

@@ -8,19 +8,30 @@ import gzip
 import hashlib
 import threading
 
-from flask import Blueprint, Response, jsonify, render_template, request
+from flask import Blueprint, Response, jsonify, redirect, render_template, request, url_for
 
 from textlatent import jobs
 from textlatent.errors import InvalidInput
 from textlatent.explore import axes, map_views
-from textlatent.explore.maps import WHAT, check_what, list_maps
+from textlatent.explore.maps import WHAT, check_what, kinds_of, list_maps
 from textlatent.store import queries as db
 from textlatent.store import registry
 
+from . import ui
 from .db import get_store
 from .responses import accepted, json_body
 
 bp = Blueprint("maps", __name__)
+ui.add_corpus_tab("maps", "Maps", "maps.maps_page", after="words")
+
+
+@bp.get("/corpora/<name>/map")
+def maps_page(name):
+    """The Maps tab: the word map when the corpus has word vectors, else the document map."""
+    with get_store().read() as conn:
+        corpus = db.get_corpus(conn, name)
+        has_vectors = bool(db.list_models(conn, corpus["id"], kind="word2vec"))
+    return redirect(url_for("maps.map_page", name=corpus["name"], what="words" if has_vectors else "documents"))
 
 
 @bp.get("/corpora/<name>/map/<what>")
@@ -39,8 +50,10 @@ def map_page(name, what):
     made = [m for m in list_maps(store, model) if m["what"] == what] if model else []
     method = request.args.get("method")
     meta = next((m for m in made if method in (None, m["method"])), None)
+    mappable = [m for m in models if what in kinds_of(m)]
     return render_template("map.html", corpus=corpus, what=what, model=model, meta=meta, made=made,
-                           models=models, topic=request.args.get("topic", ""), by=by)
+                           mappable=mappable, topic=request.args.get("topic", ""),
+                           lda=map_views.topics_model(store, model) if model else None)
 
 
 def _chosen(models, what, model_id, by):

@@ -233,7 +233,7 @@ def _topic_list(store, lda, weights, n=3):
     names = {t["topic"]: t["label"] or " ".join(x for x, _ in t["terms"]) for t in topics_of(store, lda, 3)}
     order = np.argsort(-np.asarray(weights), kind="stable")[:n]
     return [{"topic": int(k), "name": names[int(k)], "weight": round(float(weights[k]), 4)}
-            for k in order if weights[k] > 0]
+            for k in order if weights[k] >= 0.01]
 
 
 def _word_info(store, model, index, topn):

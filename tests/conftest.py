@@ -60,6 +60,9 @@ def _isolated_env(monkeypatch, tmp_path):
     monkeypatch.setenv("TEXTLATENT_HOME", str(tmp_path / "home"))
     monkeypatch.delenv("TEXTLATENT_DATABASE_URL", raising=False)
     monkeypatch.delenv("TEXTLATENT_QUEUE_URL", raising=False)
+    # Maps after each training by PCA: a second, not UMAP's compile and epochs (the map
+    # tests choose their methods themselves).
+    monkeypatch.setenv("TEXTLATENT_MAP_METHOD", "pca")
 
 
 @pytest.fixture
@@ -97,12 +100,27 @@ def trained(tmp_path_factory):
     from textlatent.models import train_lda, train_word2vec
 
     tmp = tmp_path_factory.mktemp("trained")
-    config = Store(load_settings(home=str(tmp / "home"), workers=2))
+    config = Store(load_settings(home=str(tmp / "home"), workers=2, map_method="pca"))
     path = write_news(tmp / "news.jsonl", per_group=300)
     summary = ingest(config, "news", [str(path)], ReadOptions(label_field="label"))
     lda = train_lda(config, "news", {"num_topics": 4, "passes": 10, "workers": 1, "seed": 3})
     w2v = train_word2vec(config, "news", {"epochs": 10, "min_count": 3, "workers": 1})
     return {"config": config, "summary": summary, "lda": lda, "w2v": w2v, "path": path}
+
+
+@pytest.fixture(scope="module")
+def trained_copy(trained, tmp_path_factory):
+    """A copy of ``trained`` that a test module may add models to (the shared one's newest
+    models are what other modules read)."""
+    import shutil
+    import sqlite3
+    home = tmp_path_factory.mktemp("trained-copy") / "home"
+    shutil.copytree(os.path.join(trained["config"].home, "models"), home / "models")
+    with sqlite3.connect(os.path.join(trained["config"].home, "textlatent.db")) as src, \
+            sqlite3.connect(home / "textlatent.db") as dst:
+        src.backup(dst)
+    store = Store(load_settings(home=str(home), workers=2, map_method="pca"))
+    return {**trained, "config": store}
 
 
 def _free_port():

@@ -42,6 +42,12 @@ class ModelNotFound(NotFound):
     code = "model_not_found"
 
 
+class MapNotFound(NotFound):
+    """A model has no map of that kind yet; the message says how to make one."""
+
+    code = "map_not_found"
+
+
 class JobNotFound(NotFound):
     code = "job_not_found"
 

@@ -3,10 +3,12 @@
 - document-topic vectors: CSV, JSONL, NumPy ``.npy`` (+ ``.ids.tsv`` sidecar), Parquet
 - the topic-term table: CSV
 - word vectors: word2vec text and binary, TensorFlow Projector ``vectors.tsv`` + ``metadata.tsv``
+- map coordinates of words and documents: CSV, Parquet
 """
 
 import csv
 import io
+import itertools
 import json
 import os
 
@@ -21,8 +23,13 @@ FORMATS = {
     "doc-topics": ("csv", "jsonl", "npy", "parquet"),
     "topic-terms": ("csv",),
     "vectors": ("word2vec", "word2vec-binary", "projector"),
+    "word-map": ("csv", "parquet"),
+    "doc-map": ("csv", "parquet"),
 }
-KIND = {"doc-topics": "lda", "topic-terms": "lda", "vectors": "word2vec"}
+KIND = {"doc-topics": "lda", "topic-terms": "lda", "vectors": "word2vec", "word-map": "word2vec", "doc-map": "lda"}
+# A documents map is of an LDA model (by topics) or, given its id, of a Word2Vec one (by vectors).
+ALSO = {"doc-map": ("word2vec",)}
+MAP_OF = {"word-map": "words", "doc-map": "documents"}
 BATCH = 2000
 
 
@@ -124,6 +131,37 @@ def _parquet_table(batch, schema, K):
     return pa.Table.from_arrays([pa.array(c, type=f.type) for c, f in zip(cols, schema)], schema=schema)
 
 
+def iter_map_csv(store, model, what):
+    """Yield CSV text chunks of a map export (see :func:`explore.map_views.map_rows`)."""
+    from .explore.map_views import map_rows
+    columns, rows = map_rows(store, model, MAP_OF[what])
+    buf = io.StringIO()
+    w = csv.writer(buf)
+    w.writerow(columns)
+    for n, row in enumerate(rows, start=1):
+        w.writerow([safe_cell(v) if isinstance(v, str) else "" if v is None else f"{v:.6g}" if isinstance(v, float)
+                    else v for v in row])
+        if n % BATCH == 0:
+            yield buf.getvalue()
+            buf.seek(0)
+            buf.truncate()
+    yield buf.getvalue()
+
+
+def write_map_parquet(store, model, what, path):
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from .explore.map_views import map_rows
+    columns, rows = map_rows(store, model, MAP_OF[what])
+    kinds = {"x": pa.float32(), "y": pa.float32(), "frequency": pa.int64(), "topic": pa.int32()}
+    schema = pa.schema([(c, kinds.get(c, pa.string())) for c in columns])
+    with pq.ParquetWriter(path, schema) as writer:
+        while batch := list(itertools.islice(rows, BATCH)):
+            writer.write_table(pa.Table.from_arrays(
+                [pa.array([r[i] for r in batch], type=f.type) for i, f in enumerate(schema)], schema=schema))
+
+
 def write_npy(store, model, path):
     """The doc-topic matrix (float32, documents x topics) and ``<path>.ids.tsv``: row, doc_id, title."""
     theta = model_arrays(store, model)["doc_topics"]
@@ -168,7 +206,18 @@ def write_vectors(store, model, fmt, path):
 def export(store, corpus_name, what, fmt, path, model_id=None):
     """Write an export to ``path``; returns the list of files written."""
     check_export(what, fmt)
-    _, model = registry.find_model(store, corpus_name, model_id, kind=KIND[what])
+    _, model = registry.find_model(store, corpus_name, model_id, kind=None if model_id and what in ALSO
+                                   else KIND[what])
+    _check_kind(model, what)
+    if what in MAP_OF:
+        from .explore.maps import read_map
+        read_map(store, model, MAP_OF[what])          # no map yet: say so before a file is opened
+        if fmt == "parquet":
+            write_map_parquet(store, model, what, path)
+            return [path]
+        with open(path, "w", encoding="utf-8", newline="") as fh:
+            fh.writelines(iter_map_csv(store, model, what))
+        return [path]
     if what == "vectors":
         return write_vectors(store, model, fmt, path)
     if fmt == "npy":
@@ -197,9 +246,13 @@ def download(store, model_id, what, fmt):
     iterator removes when it ends."""
     check_export(what, fmt)
     corpus, model = registry.get_model(store, model_id)
-    if model["kind"] != KIND[what]:
-        raise InvalidInput(f"model {model['id']} is a {model['kind']} model; {what} needs a {KIND[what]} model")
+    _check_kind(model, what)
     filename = f"{corpus['name']}-model{model['id']}-{what}.{EXTENSIONS.get(fmt, fmt)}"
+    if what in MAP_OF:
+        from .explore.maps import read_map
+        read_map(store, model, MAP_OF[what])          # a missing map: 404 now, not a broken stream
+    if what in MAP_OF and fmt == "csv":
+        return filename, MIMETYPES[fmt], (c.encode("utf-8") for c in iter_map_csv(store, model, what))
     if what == "topic-terms" or fmt in ("csv", "jsonl"):
         chunks = (iter_topic_terms_csv if what == "topic-terms" else
                   iter_doc_topics_csv if fmt == "csv" else iter_doc_topics_jsonl)(store, model)
@@ -214,7 +267,9 @@ def download(store, model_id, what, fmt):
     tmp = tempfile.mkdtemp(dir=tmp_root)
     try:
         path = os.path.join(tmp, filename)
-        if fmt == "parquet":
+        if what in MAP_OF:
+            write_map_parquet(store, model, what, path)
+        elif fmt == "parquet":
             write_parquet(store, model, path)
         elif fmt == "projector":
             import zipfile
@@ -229,6 +284,13 @@ def download(store, model_id, what, fmt):
         shutil.rmtree(tmp, ignore_errors=True)
         raise
     return filename, MIMETYPES[fmt], _file_chunks(path, tmp)
+
+
+def _check_kind(model, what):
+    allowed = (KIND[what], *ALSO.get(what, ()))
+    if model["kind"] not in allowed:
+        raise InvalidInput(f"model {model['id']} is a {model['kind']} model; {what} needs a "
+                           f"{' or '.join(allowed)} model")
 
 
 def _file_chunks(path, tmp):

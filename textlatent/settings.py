@@ -34,6 +34,8 @@ SETTINGS = [
     Setting("workers", 2, "Processes used for tokenization and threads used for training.", int),
     Setting("max_upload_mb", 200, "Largest upload the web service accepts, in MiB (larger: HTTP 413).", int),
     Setting("job_timeout", 3600, "Wall-clock limit of one background job, in seconds.", int),
+    Setting("map_method", "umap", "Maps made after each training, in the same job: umap, pca, tsne, "
+            "or none to make none (a map can be made later with textlatent map)."),
     Setting("secret_key", None, "Flask secret key for sessions and CSRF tokens. Default: a random key "
             "kept in <home>/secret_key."),
 ]
@@ -49,6 +51,7 @@ class Config:
     workers: int = 2
     max_upload_mb: int = 200
     job_timeout: int = 3600
+    map_method: str = "umap"
     secret_key: str | None = None
     extra: dict = field(default_factory=dict)
 

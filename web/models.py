@@ -25,7 +25,8 @@ def corpus_models(name):
 
 @bp.post("/api/v1/corpora/<name>/models")
 def train(name):
-    """``{"kind": "lda" | "word2vec", "params": {...}}`` -> 202 with the training job."""
+    """``{"kind": "lda" | "word2vec", "params": {...}, "map": true}`` -> 202 with the training
+    job (``map``: false makes no map after training, a method's name makes one by it)."""
     shape = "{" + '"kind": ' + " | ".join(f'"{k}"' for k in jobs.MODEL_KINDS) + ', "params": {...}}'
     body = json_body(shape)
     kind = body.get("kind")
@@ -34,6 +35,8 @@ def train(name):
     params = body.get("params") or {}
     if not isinstance(params, dict):
         raise InvalidInput("params must be a JSON object")
+    if "map" in body:
+        params = {**params, "map": body["map"]}
     return accepted(jobs.submit(get_store(), kind, name, params))
 
 
@@ -115,6 +118,16 @@ def topic_terms(model_id):
 @bp.get("/api/v1/models/<model_id>/vectors")
 def vectors(model_id):
     return _download(model_id, "vectors", "word2vec")
+
+
+@bp.get("/api/v1/models/<model_id>/word-map")
+def word_map(model_id):
+    return _download(model_id, "word-map", "csv")
+
+
+@bp.get("/api/v1/models/<model_id>/doc-map")
+def doc_map(model_id):
+    return _download(model_id, "doc-map", "csv")
 
 
 def _download(model_id, what, default):

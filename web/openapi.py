@@ -7,6 +7,7 @@ from flask import Blueprint, jsonify
 from textlatent import __version__
 from textlatent.explore.inference import MAX_INFER_CHARS
 from textlatent.explore.topics import TOPN_MAX
+from textlatent.explore.maps import METHODS, WHAT
 from textlatent.explore.words import MAX_WORD
 from textlatent.export import FORMATS, MIMETYPES
 from textlatent.ingest.pipeline import MAX_NAME
@@ -15,6 +16,9 @@ from textlatent.store.queries import MAX_ID
 
 ID = {"type": "integer", "minimum": 1, "maximum": MAX_ID}
 TEXT = {"type": "string", "minLength": 1, "pattern": r"\S"}      # not blank
+
+MAP_CHOICE = {"oneOf": [{"type": "boolean"}, {"type": "string", "enum": [*METHODS, "none"]}], "default": True,
+              "description": "the maps made after training: true (the map_method setting), false, or a method"}
 
 bp = Blueprint("openapi", __name__)
 
@@ -124,6 +128,7 @@ def spec():
             "vocabulary": {"type": "integer"}, "url": {"type": "string"}}},
     }
     schemas.update({_params_name(k): _params(KINDS[k].params) for k in MODEL_KINDS})
+    schemas.update(MapParams=_params(KINDS["map"].params), Map=MAP_SCHEMA)
     paths = {
         "/corpora": {
             "get": {"summary": "List the corpora", "responses": {
@@ -159,7 +164,8 @@ def spec():
             "post": {"summary": "Train a model; queues a job", "parameters": [NAME],
                      "requestBody": {"required": True, "content": {"application/json": {"schema": {"oneOf": [
                          {"type": "object", "required": ["kind"], "properties": {
-                             "kind": {"const": k}, "params": _ref(_params_name(k))}} for k in MODEL_KINDS]}}}},
+                             "kind": {"const": k}, "params": _ref(_params_name(k)), "map": MAP_CHOICE}}
+                         for k in MODEL_KINDS]}}}},
                      "responses": {"202": ACCEPTED, **_errors("400", "404", "422")}}},
         "/corpora/{name}/jobs": {
             "get": {"summary": "The corpus's jobs, newest first", "parameters": [NAME],
@@ -226,6 +232,10 @@ def spec():
         "/models/{model_id}/doc-topics": _download("doc-topics", "Document-topic vectors"),
         "/models/{model_id}/topic-terms": _download("topic-terms", "Topic-term weights"),
         "/models/{model_id}/vectors": _download("vectors", "Word vectors"),
+        "/models/{model_id}/word-map": _download("word-map", "Word map coordinates: word, x, y, frequency, topic"),
+        "/models/{model_id}/doc-map": _download("doc-map", "Document map coordinates: doc_id, title, label, "
+                                                           "date, x, y, topic"),
+        **map_paths(),
         "/openapi.json": {"get": {"summary": "This document", "responses": {"200": _ok({"type": "object"})}}},
     }
     return {"openapi": "3.1.0",
@@ -233,6 +243,82 @@ def spec():
                      "description": "Topics and word vectors of your corpora. Errors are "
                                     '{"error": {"code", "message"}} with a 4xx status.'},
             "servers": [{"url": "/api/v1"}], "paths": paths, "components": {"schemas": schemas}}
+
+
+WHAT_PARAM = _path_param("what", {"type": "string", "enum": list(WHAT)}, "words or documents")
+METHOD_QUERY = _query("method", {"type": "string", "enum": list(METHODS)}, "default: the newest map made")
+MAP_SCHEMA = {"type": "object", "required": ["what", "method", "n", "faithfulness"], "properties": {
+    "what": {"type": "string", "enum": list(WHAT)},
+    "by": {"type": "string", "enum": ["words", "topics", "vectors"]},
+    "model_id": {"type": "integer"}, "method": {"type": "string", "enum": list(METHODS)},
+    "params": {"type": "object"}, "seed": {"type": "integer"}, "n": {"type": "integer"},
+    "seconds": {"type": "number"}, "created": {"type": "string"},
+    "faithfulness": {"type": "object", "description": "neighbours_kept: mean share of each point's k nearest "
+                     "neighbours that stay among its k nearest on the map (all points); trustworthiness: "
+                     "scikit-learn's, 0..1, on a sample", "properties": {
+                         "k": {"type": "integer"}, "neighbours_kept": {"type": ["number", "null"]},
+                         "trustworthiness": {"type": ["number", "null"]},
+                         "trustworthiness_sample": {"type": "integer"}}}}}
+
+
+def map_paths():
+    binary = {"application/octet-stream": {"schema": {"type": "string", "format": "binary"}}}
+    words = {"type": "array", "items": {"type": "string"}}
+    return {
+        "/models/{model_id}/maps": {
+            "get": {"summary": "The model's maps with their method, parameters, seconds and faithfulness",
+                    "parameters": [MODEL],
+                    "responses": {"200": _ok({"type": "array", "items": _ref("Map")}), **_errors("404")}},
+            "post": {"summary": "Make a map of the model's words or documents; queues a job", "parameters": [MODEL],
+                     "requestBody": {"required": True, "content": {"application/json": {"schema": {
+                         "type": "object", "required": ["what"], "properties": {
+                             "what": {"type": "string", "enum": list(WHAT)}, "params": _ref("MapParams")}}}}},
+                     "responses": {"202": ACCEPTED, **_errors("400", "404")}}},
+        "/models/{model_id}/maps/{what}/points": {
+            "get": {"summary": "A map's points, binary: magic TLMAP1, a uint32 header length, a JSON header "
+                               "listing the arrays that follow (xy float32, topic uint16, freq uint8, ...; "
+                               "text: one word or title per line)", "parameters": [MODEL, WHAT_PARAM, METHOD_QUERY],
+                    "responses": {"200": {"description": "the points", "content": binary},
+                                  **_errors("400", "404")}}},
+        "/corpora/{name}/axis": {
+            "get": {"summary": "Words ranked along a semantic axis: each word's cosine with the direction from "
+                               "the from pole's centre to the to pole's", "parameters": [
+                NAME, _query("from", words, "the words of the starting pole (repeat, or separate by commas)", True),
+                _query("to", words, "the words of the other pole", True),
+                _query("topn", {"type": "integer", "minimum": 1, "maximum": 1000, "default": 10},
+                       "words listed at each end"),
+                _query("model", {"type": "integer"}, "a Word2Vec model id (default: the newest)"),
+                _query("format", {"type": "string", "enum": ["json", "float32"], "default": "json"},
+                       "float32: every word's score, binary, in the model's word order")],
+                "responses": {"200": {"description": "the words from the to end to the from end", "content": {
+                    "application/json": {"schema": {"type": "object", "properties": {
+                        "model_id": {"type": "integer"}, "from": words, "to": words,
+                        "words": {"type": "array", "items": {"type": "object", "properties": {
+                            "word": {"type": "string"}, "score": {"type": "number"}}}}}}},
+                    **binary}}, **_errors("400", "404")}}},
+        "/corpora/{name}/interpolate": {
+            "get": {"summary": "Walk from word A to word B (spherical interpolation of their unit vectors), or "
+                               "between two documents' topic mixtures, with the nearest words or documents at "
+                               "each step", "parameters": [
+                NAME, _query("from", {"type": "string"}, "word A, or a document position", True),
+                _query("to", {"type": "string"}, "word B, or a document position", True),
+                _query("steps", {"type": "integer", "minimum": 2, "maximum": 100, "default": 7}),
+                _query("topn", {"type": "integer", "minimum": 1, "maximum": 1000, "default": 5}),
+                _query("of", {"type": "string", "enum": ["words", "documents"], "default": "words"}),
+                _query("model", {"type": "integer"}, "a Word2Vec (or, of documents, LDA) model id")],
+                "responses": {"200": _ok({"type": "object", "properties": {
+                    "model_id": {"type": "integer"}, "steps": {"type": "array", "items": {
+                        "type": "object", "properties": {"t": {"type": "number"},
+                                                         "words": {"type": "array"},
+                                                         "documents": {"type": "array"}}}}}}),
+                    **_errors("400", "404")}}},
+        "/models/{model_id}/maps/{what}/points/{index}": {
+            "get": {"summary": "One point of a map: its word or document, topics and nearest neighbours",
+                    "parameters": [MODEL, WHAT_PARAM, _path_param("index", {"type": "integer"}, "point number"),
+                                   _query("topn", {"type": "integer", "minimum": 1, "maximum": 100, "default": 10}),
+                                   METHOD_QUERY],
+                    "responses": {"200": _ok({"type": "object"}), **_errors("400", "404")}}},
+    }
 
 
 @bp.get("/api/v1/openapi.json")

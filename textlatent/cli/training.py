@@ -23,28 +23,47 @@ def train():
     """Train a model: lda (topics) or word2vec (word vectors)."""
 
 
-def _train(ctx, fn, corpus, params, quiet, as_json, unit):
+def _train(ctx, fn, corpus, params, quiet, as_json, unit, no_map):
+    from ..explore.maps import after_training
+    from ..jobs.kinds import map_choice
+    store = store_of(ctx)
+    method = map_choice(store, False if no_map else None)      # a bad map_method setting fails first
     bar = Bar(quiet, unit)
     t = time.perf_counter()
     try:
-        model_id = fn(store_of(ctx), corpus, {k: v for k, v in params.items() if v is not None}, progress=bar)
+        model_id = fn(store, corpus, {k: v for k, v in params.items() if v is not None}, progress=bar)
+        trained = time.perf_counter() - t
+        made = after_training(store, model_id, method, progress=bar)
     finally:
         bar.close()
     from ..store import registry
-    _, model = registry.find_model(store_of(ctx), corpus, model_id)
-    emit(_model_json(model), as_json, lambda m: click.echo(
-        f"model {m['id']} ({m['kind']}) trained in {time.perf_counter() - t:.1f} s\n" + _metrics_line(m)))
+    _, model = registry.find_model(store, corpus, model_id)
+    emit(_model_json(model) | {"maps": made}, as_json, lambda m: click.echo(
+        f"model {m['id']} ({m['kind']}) trained in {trained:.1f} s\n" + _metrics_line(m)
+        + "".join(f"\n{map_line(x)}" for x in made)))
+
+
+def map_line(m):
+    """One line about a map made (or not): what, method, seconds, faithfulness."""
+    if "error" in m:
+        return f"{m['what']} map ({m['method']}) not made: {m['error']}"
+    f = m["faithfulness"]
+    return (f"{m['what']} map ({m['method']}, {m['n']:,} points) in {m['seconds']:.1f} s: "
+            f"{f['neighbours_kept']} of each point's {f['k']} nearest neighbours kept, "
+            f"trustworthiness {f['trustworthiness']}")
 
 
 def _train_command(kind):
     """``textlatent train KIND CORPUS``, its options from the kind's parameter table."""
     @click.argument("corpus")
     @_param_options(kind.params)
+    @click.option("--no-map", is_flag=True, help="Make no map after training (default: the map_method setting).")
     @click.option("--quiet", "-q", is_flag=True)
     @click.option("--json", "as_json", is_flag=True)
     @click.pass_context
-    def command(ctx, corpus, quiet, as_json, **params):
-        _train(ctx, kind.train, corpus, params, quiet, as_json, "epochs" if kind.name == "word2vec" else "docs")
+    def command(ctx, corpus, no_map, quiet, as_json, **params):
+        _train(ctx, kind.train, corpus, params, quiet, as_json, "epochs" if kind.name == "word2vec" else "docs",
+               no_map)
     command.__doc__ = f"{kind.summary}\n\n    \b\n    Example:\n        {kind.example}\n    "
     return train.command(kind.name)(command)
 
@@ -173,15 +192,15 @@ def similar(ctx, corpus, words, negative, topn, model_id, as_json):
 
 @cli.command()
 @click.argument("corpus")
-@click.argument("what", type=click.Choice(["doc-topics", "topic-terms", "vectors"]))
+@click.argument("what", type=click.Choice(["doc-topics", "topic-terms", "vectors", "word-map", "doc-map"]))
 @click.option("--format", "fmt", required=True,
               help="doc-topics: csv, jsonl, npy, parquet; topic-terms: csv; "
-                   "vectors: word2vec, word2vec-binary, projector (a folder).")
+                   "vectors: word2vec, word2vec-binary, projector (a folder); word-map, doc-map: csv, parquet.")
 @click.option("--output", "-o", required=True, type=click.Path(), help="File (or folder) to write.")
 @click.option("--model", "model_id", help="Model id (default: the newest of the fitting kind).")
 @click.pass_context
 def export(ctx, corpus, what, fmt, output, model_id):
-    """Export document-topic vectors, the topic-term table, or word vectors.
+    """Export document-topic vectors, the topic-term table, word vectors, or map coordinates.
 
     \b
     Example:

@@ -10,9 +10,10 @@ from dataclasses import dataclass, field
 from typing import Callable
 
 from ..errors import Conflict, EmptyCorpus, InvalidInput
+from ..explore import maps
 from ..ingest import ReadOptions, TokenizerSettings, ingest, valid_corpus_name
 from ..ingest.uploads import StagedUpload
-from ..models import LDA_PARAMS, W2V_PARAMS, train_lda, train_word2vec, validate_lda, validate_w2v
+from ..models import LDA_PARAMS, W2V_PARAMS, train_lda, train_word2vec, validate_w2v
 from ..store import queries as db
 
 
@@ -22,7 +23,7 @@ class JobKind:
 
     ``validate(store, corpus_name, params) -> (corpus_name, params)`` raises the library's
     error for bad input; ``run(store, job, progress) -> (model_id or None, result or None)``;
-    ``produces``: "corpus" or "model"; ``params``: the parameter table that forms, CLI
+    ``produces``: "corpus", "model" or "map" (of the model ``model_id``); ``params``: the parameter table that forms, CLI
     options and the OpenAPI document describe; ``ended(params, status)`` cleans what the
     parameters hold once the job ended (files of an upload, say). A kind that trains a
     model also names its ``train(store, corpus_name, params, progress, workdir_prefix)``,
@@ -83,23 +84,65 @@ def _trainable(store, corpus_name):
     return corpus
 
 
+def map_choice(store, value):
+    """The maps a training job makes afterwards, from its ``map`` parameter: true or
+    absent, the ``map_method`` setting; false or "none", none; or a method's name."""
+    if value is None or value is True:
+        value = store.config.map_method
+    elif value is False:
+        value = "none"
+    if value not in (*maps.METHODS, "none"):
+        raise InvalidInput(f"map must be true, false, none or one of {', '.join(maps.METHODS)}, "
+                           f"not {str(value)[:50]!r}")
+    return value
+
+
 def _validate_lda(store, corpus_name, params):
     from ..corpus import StoredCorpus
     from ..models.lda import plan_lda
     corpus = _trainable(store, corpus_name)
-    return corpus["name"], plan_lda(StoredCorpus(store, corpus["name"]), params)[0]
+    params = dict(params)
+    method = map_choice(store, params.pop("map", None))
+    return corpus["name"], {**plan_lda(StoredCorpus(store, corpus["name"]), params)[0], "map": method}
 
 
 def _validate_w2v(store, corpus_name, params):
     corpus = _trainable(store, corpus_name)
-    return corpus["name"], validate_w2v(params)
+    params = dict(params)
+    method = map_choice(store, params.pop("map", None))
+    return corpus["name"], {**validate_w2v(params), "map": method}
 
 
 def _training(train):
-    """The ``run`` of a kind that trains a model with ``train``."""
+    """The ``run`` of a kind that trains a model with ``train``, then makes its maps in the
+    same job (a map that fails or is cancelled leaves the model, and says so in the result)."""
     def run(store, job, progress):
-        return train(store, job["corpus_name"], job["params"], progress, workdir_prefix=workdir_prefix(job)), None
+        params = dict(job["params"])
+        method = params.pop("map", store.config.map_method)
+        model_id = train(store, job["corpus_name"], params, progress, workdir_prefix=workdir_prefix(job))
+        made = maps.after_training(store, model_id, method, progress)
+        return model_id, {"maps": made} if made else None
     return run
+
+
+# -- maps --------------------------------------------------------------------------------------
+
+def _validate_map(store, corpus_name, params):
+    """A map job's parameters: ``model_id``, ``what`` (words or documents) and MAP_PARAMS."""
+    from ..store import registry
+    params = dict(params)
+    corpus, model = registry.get_model(store, params.pop("model_id", None))
+    if corpus_name is not None and corpus["name"] != corpus_name:
+        raise InvalidInput(f"model {model['id']} belongs to corpus {corpus['name']!r}, not {corpus_name!r}")
+    what = maps.check_what(model, params.pop("what", None))
+    return corpus["name"], {"model_id": model["id"], "what": what, **maps.validate_map(params)}
+
+
+def _run_map(store, job, progress):
+    params = dict(job["params"])
+    model_id, what = params.pop("model_id"), params.pop("what")
+    meta = maps.make_map(store, model_id, what, params, progress)
+    return model_id, {k: meta[k] for k in ("what", "by", "method", "n", "seconds", "faithfulness")}
 
 
 KINDS = {k.name: k for k in (
@@ -110,6 +153,8 @@ KINDS = {k.name: k for k in (
     JobKind("word2vec", "Train Word2Vec vectors on a corpus.", _validate_w2v, _training(train_word2vec), "model",
             tuple(W2V_PARAMS), train=train_word2vec,
             example="textlatent train word2vec news --vector-size 100 --epochs 10"),
+    JobKind("map", "Place a model's words or documents on a 2-D map.", _validate_map, _run_map, "map",
+            tuple(maps.MAP_PARAMS), example="textlatent map news words --method umap --seed 1"),
 )}
 
 MODEL_KINDS = tuple(name for name, k in KINDS.items() if k.produces == "model")

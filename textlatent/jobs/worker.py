@@ -45,6 +45,8 @@ def run_worker(config, concurrency=1):
         log.info("removed %d upload folder(s) that no job names", removed)
     _reap_and_log(store)
     start_reaper(store, beat=worker_name())
+    if config.map_method == "umap":
+        threading.Thread(target=_warm_up, args=(store,), name="umap-warm-up", daemon=True).start()
     q = get_queue(config)
     q.runner = lambda job_id: run_job(store, job_id)
     consumer = q.consumer(concurrency)
@@ -71,6 +73,16 @@ def _forget(store):
             db.forget_worker(conn, worker_name())
     except SQLAlchemyError:
         pass
+
+
+def _warm_up(store):
+    """Ready UMAP while no job waits (numba: loading its cache, or compiling the first
+    time); a map job that starts meanwhile waits only for what is left of it."""
+    from ..explore.maps import warm_up
+    try:
+        warm_up(store.home)
+    except Exception:       # a map job will meet the same problem and report it
+        log.warning("could not warm UMAP up", exc_info=True)
 
 
 def _reap_and_log(store):

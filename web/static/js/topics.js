@@ -133,6 +133,11 @@ function syncBox() {
   if (document.activeElement !== box) { box.value = k === null ? "" : String(k); }
   boxLabel.textContent = k === null ? "none selected: hover or click a circle" : (labels[String(k)] || "no label yet");
   document.querySelectorAll("tr[data-topic]").forEach((tr) => tr.classList.toggle("selected", +tr.dataset.topic === k));
+  const onMaps = document.getElementById("topic-on-maps");          // linked to the maps (static/js/maps.js)
+  if (onMaps) {
+    onMaps.hidden = k === null;
+    if (k !== null) { onMaps.href = onMaps.dataset.base + k; }
+  }
 }
 
 export function selectTopic(k) {

@@ -1,0 +1,106 @@
+"""2-D maps on real vectors: the 20 Newsgroups subset's Word2Vec and LDA models."""
+
+import numpy as np
+import pytest
+
+from textlatent.store import registry
+from textlatent.errors import InvalidInput, MapNotFound
+from textlatent.explore import knn as knn_lib
+from textlatent.explore.maps import list_maps, make_map, read_map
+
+
+def _model(trained, key):
+    return registry.get_model(trained["config"], trained[key])[1]
+
+
+def _vocabulary(trained):
+    return _model(trained, "w2v")["metrics"]["vocabulary"]
+
+
+def test_word_map_has_one_finite_point_per_word_and_is_stored(trained):
+    meta = make_map(trained["config"], trained["w2v"], "words", {"method": "pca"})
+    stored, arrays = read_map(trained["config"], _model(trained, "w2v"), "words", "pca")
+    coords = np.asarray(arrays["coords"])
+    assert coords.shape == (_vocabulary(trained), 2) and np.isfinite(coords).all()
+    assert stored["n"] == meta["n"] == _vocabulary(trained) and stored["method"] == "pca"
+    assert coords[:, 0].std() > 0 and coords[:, 1].std() > 0
+    f = stored["faithfulness"]
+    assert f["k"] == 10 and 0 < f["neighbours_kept"] < 1 and 0.5 < f["trustworthiness"] <= 1
+    assert f["trustworthiness_sample"] == 2000
+
+
+def test_document_maps_by_topics_and_by_vectors(trained):
+    n = trained["summary"].documents
+    make_map(trained["config"], trained["lda"], "documents", {"method": "pca"})
+    make_map(trained["config"], trained["w2v"], "documents", {"method": "pca"})
+    by_topics, a = read_map(trained["config"], _model(trained, "lda"), "documents")
+    by_vectors, b = read_map(trained["config"], _model(trained, "w2v"), "documents", "pca")
+    assert by_topics["by"] == "topics" and by_topics["metric"] == "euclidean" and by_topics["dimensions"] == 4
+    assert by_vectors["by"] == "vectors" and by_vectors["dimensions"] == 100
+    for arrays in (a, b):
+        assert arrays["coords"].shape == (n, 2) and np.isfinite(arrays["coords"]).all()
+    vectors = np.asarray(b["vectors"])
+    assert np.allclose(np.linalg.norm(vectors, axis=1), 1, atol=1e-4)
+
+
+def test_remaking_a_map_replaces_it_whole(trained):
+    config = trained["config"]
+    first = make_map(config, trained["w2v"], "words", {"method": "pca"})
+    second = make_map(config, trained["w2v"], "words", {"method": "pca", "seed": 2})
+    meta, _ = read_map(config, _model(trained, "w2v"), "words", "pca")
+    assert meta["files"] == second["files"] != first["files"]
+    folder = registry.model_path(config, _model(trained, "w2v"), "maps")
+    import os
+    assert not any(f in os.listdir(folder) for f in first["files"].values())
+    assert [m["method"] for m in list_maps(config, _model(trained, "w2v")) if m["what"] == "words"].count("pca") == 1
+
+
+def test_a_model_without_a_map_and_a_words_map_of_lda_are_refused(trained_copy):
+    trained = trained_copy
+    from textlatent.models import train_word2vec
+    fresh = train_word2vec(trained["config"], "news", {"epochs": 1, "vector_size": 10, "workers": 1})
+    with pytest.raises(MapNotFound, match="no words map yet: make one with `textlatent map"):
+        read_map(trained["config"], registry.get_model(trained["config"], fresh)[1], "words")
+    with pytest.raises(InvalidInput, match="LDA model"):
+        make_map(trained["config"], trained["lda"], "words", {"method": "pca"})
+    with pytest.raises(InvalidInput, match="method"):
+        make_map(trained["config"], trained["w2v"], "words", {"method": "mds"})
+
+
+def test_the_neighbour_forest_finds_the_exact_neighbours_of_word_vectors(trained, monkeypatch):
+    from textlatent.explore.words import load_vectors
+    unit = np.asarray(load_vectors(trained["config"], _model(trained, "w2v")).unit)
+    exact, sims = knn_lib.knn(unit, 11)
+    assert (exact[:, 0] == np.arange(len(unit))).all() and (np.diff(sims, axis=1) <= 1e-6).all()
+    brute = np.argsort(-(unit[:50] @ unit.T), axis=1)[:, :11]
+    assert knn_lib.neighbours_kept(brute, exact[:50]) > 0.99
+    monkeypatch.setattr(knn_lib, "EXACT_MAX", 100)
+    approx, _ = knn_lib.knn(unit, 11, seed=3)
+    assert knn_lib.neighbours_kept(exact, approx) > 0.9
+    again, _ = knn_lib.knn(unit, 11, seed=3)
+    assert np.array_equal(approx, again)
+
+
+@pytest.mark.slow
+def test_umap_word_map_keeps_more_neighbours_than_pca_and_repeats_for_a_seed(trained):
+    config = trained["config"]
+    pca = make_map(config, trained["w2v"], "words", {"method": "pca"})
+    umap = make_map(config, trained["w2v"], "words", {"method": "umap", "seed": 5})
+    _, first = read_map(config, _model(trained, "w2v"), "words", "umap")
+    first = np.array(first["coords"])
+    assert np.isfinite(first).all() and first.shape == (_vocabulary(trained), 2)
+    assert umap["faithfulness"]["neighbours_kept"] > 1.5 * pca["faithfulness"]["neighbours_kept"]
+    make_map(config, trained["w2v"], "words", {"method": "umap", "seed": 5})
+    _, again = read_map(config, _model(trained, "w2v"), "words", "umap")
+    assert np.array_equal(first, np.asarray(again["coords"]))
+
+
+@pytest.mark.slow
+def test_umap_and_tsne_document_maps_keep_topic_neighbourhoods(trained):
+    config = trained["config"]
+    pca = make_map(config, trained["lda"], "documents", {"method": "pca"})
+    for method in ("umap", "tsne"):
+        meta = make_map(config, trained["lda"], "documents", {"method": method})
+        _, arrays = read_map(config, _model(trained, "lda"), "documents", method)
+        assert np.isfinite(arrays["coords"]).all() and len(arrays["coords"]) == trained["summary"].documents
+        assert meta["faithfulness"]["neighbours_kept"] > pca["faithfulness"]["neighbours_kept"], method

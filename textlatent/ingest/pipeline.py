@@ -75,6 +75,7 @@ def ingest(store, name, paths, read_options=None, settings=None, workers=None, p
     with store.read() as conn:
         corpus = db.find_corpus(conn, name)
         known = db.corpus_hashes(conn, corpus["id"]) if corpus else set()
+        frozen_phrases = bool(corpus) and db.has_phrases(conn, corpus["id"])
     if corpus:
         frozen = TokenizerSettings.from_dict(corpus["settings"])
         if settings is not None and settings.to_dict() != frozen.to_dict():
@@ -87,7 +88,7 @@ def ingest(store, name, paths, read_options=None, settings=None, workers=None, p
 
     os.makedirs(store.path("tmp"), exist_ok=True)
     with tempfile.TemporaryFile("w+", encoding="utf-8", dir=store.path("tmp")) as spool:
-        learner = learn_phrases(settings) if settings.phrases and not (corpus and corpus["phrases"] is not None) else None
+        learner = learn_phrases(settings) if settings.phrases and not frozen_phrases else None
         n_spooled = _spool(read_options, paths, settings, workers or store.workers, known, summary,
                            spool, learner, progress)
         if n_spooled == 0 and corpus is None:
@@ -148,8 +149,8 @@ def _write(conn, name, settings, spool, learned_phrases, summary):
         summary.created = True
     # Re-read under the write lock: a concurrent ingest may have added the same texts.
     known = db.corpus_hashes(conn, corpus["id"])
-    phrases = corpus["phrases"] if corpus["phrases"] is not None else (learned_phrases or [])
-    pairs = {tuple(p) for p in phrases}
+    frozen = db.get_phrases(conn, corpus["id"])
+    pairs = {tuple(p) for p in (frozen if frozen is not None else (learned_phrases or []))}
     term_list, df, cf = db.load_terms(conn, corpus["id"])
     old_n = len(term_list)
     index = {t: i for i, t in enumerate(term_list)}
@@ -192,8 +193,8 @@ def _write(conn, name, settings, spool, learned_phrases, summary):
             rows = []
     db.insert_documents(conn, rows)
     db.save_terms(conn, corpus["id"], old_n, term_list, df, cf, sorted(changed))
-    db.finish_ingest(conn, corpus["id"], position, n_tokens,
-                        [list(p) for p in sorted(pairs)] if corpus["phrases"] is None else None)
+    db.finish_ingest(conn, corpus["id"], position, n_tokens, len(term_list),
+                     [list(p) for p in sorted(pairs)] if frozen is None else None)
     summary.documents = position
     summary.vocabulary = len(term_list)
     summary.phrases = len(pairs)

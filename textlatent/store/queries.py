@@ -8,7 +8,7 @@ from sqlalchemy import bindparam, delete, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from ..errors import Conflict, CorpusNotFound, JobNotFound, ModelNotFound
-from .schema import corpora, documents, jobs, models, now, terms
+from .schema import corpora, documents, jobs, models, now, phrases, terms
 
 # -- corpora ---------------------------------------------------------------------------------
 
@@ -34,11 +34,17 @@ def get_corpus_by_id(conn, corpus_id):
 
 
 def list_corpora(conn):
-    n_terms = (select(terms.c.corpus_id, func.count().label("n_terms"))
-               .group_by(terms.c.corpus_id).subquery())
-    q = (select(corpora, func.coalesce(n_terms.c.n_terms, 0).label("n_terms"))
-         .outerjoin(n_terms, n_terms.c.corpus_id == corpora.c.id).order_by(corpora.c.name))
-    return [dict(r) for r in conn.execute(q).mappings()]
+    """Every corpus row, by name (the counts are columns of the row: no scan of terms)."""
+    return [dict(r) for r in conn.execute(select(corpora).order_by(corpora.c.name)).mappings()]
+
+
+def get_phrases(conn, corpus_id):
+    """The corpus's learned bigrams ``[[a, b], ...]``, or None before its first ingest froze them."""
+    return conn.execute(select(phrases.c.pairs).where(phrases.c.corpus_id == corpus_id)).scalar_one_or_none()
+
+
+def has_phrases(conn, corpus_id):
+    return conn.execute(select(phrases.c.corpus_id).where(phrases.c.corpus_id == corpus_id)).first() is not None
 
 
 def create_corpus(conn, name, settings):
@@ -46,8 +52,8 @@ def create_corpus(conn, name, settings):
     try:
         with conn.begin_nested():
             cid = conn.execute(insert(corpora).values(
-                name=name, settings=settings, phrases=None, n_docs=0, n_tokens=0,
-                created=t, updated=t)).inserted_primary_key[0]
+                name=name, settings=settings, n_docs=0, n_tokens=0, n_terms=0, n_phrases=0,
+                version=0, created=t, updated=t)).inserted_primary_key[0]
     except IntegrityError:
         raise Conflict(f"a corpus named {name!r} already exists") from None
     return get_corpus(conn, name) | {"id": cid}
@@ -55,7 +61,7 @@ def create_corpus(conn, name, settings):
 
 def delete_corpus(conn, corpus_id):
     # Explicit deletes: foreign-key cascades are not on in every database's default set-up.
-    for table in (models, terms, documents):
+    for table in (models, terms, documents, phrases):
         conn.execute(delete(table).where(table.c.corpus_id == corpus_id))
     conn.execute(delete(corpora).where(corpora.c.id == corpus_id))
 
@@ -77,10 +83,6 @@ def top_terms(conn, corpus_id, n):
     return [tuple(r) for r in conn.execute(q)]
 
 
-def count_terms(conn, corpus_id):
-    return conn.execute(select(func.count()).select_from(terms).where(terms.c.corpus_id == corpus_id)).scalar_one()
-
-
 def save_terms(conn, corpus_id, old_n, term_list, df, cf, changed):
     """Insert terms with id >= ``old_n`` and update the counts of ``changed`` older ids."""
     if changed:
@@ -98,10 +100,14 @@ def insert_documents(conn, rows):
         conn.execute(insert(documents), rows)
 
 
-def finish_ingest(conn, corpus_id, n_docs, n_tokens, phrases):
-    values = {"n_docs": n_docs, "n_tokens": n_tokens, "updated": now()}
-    if phrases is not None:
-        values["phrases"] = phrases
+def finish_ingest(conn, corpus_id, n_docs, n_tokens, n_terms, pairs):
+    """Record an ingest's new counts (and, on the first, its phrases ``pairs``); the corpus's
+    version goes up by one, so per-process caches of it are renewed."""
+    values = {"n_docs": n_docs, "n_tokens": n_tokens, "n_terms": n_terms, "updated": now(),
+              "version": corpora.c.version + 1}
+    if pairs is not None:
+        conn.execute(insert(phrases).values(corpus_id=corpus_id, pairs=pairs))
+        values["n_phrases"] = len(pairs)
     conn.execute(update(corpora).where(corpora.c.id == corpus_id).values(**values))
 
 

@@ -30,7 +30,7 @@ def corpus_fingerprint(conn, corpus):
     """sha256 of the tokenizer settings, phrases and the documents' hashes in order."""
     h = hashlib.sha256()
     h.update(json.dumps(corpus["settings"], sort_keys=True).encode())
-    h.update(json.dumps(corpus["phrases"]).encode())
+    h.update(json.dumps(db.get_phrases(conn, corpus["id"])).encode())
     for content_hash in db.content_hashes_in_order(conn, corpus["id"]):
         h.update(content_hash.encode())
     return h.hexdigest()

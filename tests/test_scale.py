@@ -1,0 +1,126 @@
+"""Pages that stay fast at any size: what a request reads, and the schema migration that
+moved the phrases out of the corpus row."""
+
+import numpy as np
+from sqlalchemy import event
+
+from textlatent.explore import inference
+from textlatent.explore.topics import model_arrays, topic_documents
+from textlatent.ingest import ingest
+from textlatent.settings import load_settings
+from textlatent.store import Store, dispose_engines, registry, schema
+from textlatent.store import queries as db
+from web import create_app
+
+from .conftest import SAMPLE
+
+
+class Statements:
+    """The SQL an engine runs while recording."""
+
+    def __init__(self, engine):
+        self.engine, self.seen, self.on = engine, [], False
+        event.listen(engine, "before_cursor_execute", self._record)
+
+    def _record(self, conn, cursor, statement, parameters, context, executemany):
+        if self.on:
+            self.seen.append(" ".join(statement.split()))
+
+    def close(self):
+        event.remove(self.engine, "before_cursor_execute", self._record)
+
+
+def test_no_page_reads_the_phrases_or_scans_documents(trained):
+    store = trained["config"]
+    lda, w2v = trained["lda"], trained["w2v"]
+    with store.read() as conn:
+        assert db.get_corpus(conn, "news")["n_phrases"] > 0      # there are phrases to avoid
+    client = create_app(store).test_client()
+    urls = ["/", "/api/v1/corpora", "/corpora/news", "/api/v1/corpora/news", f"/models/{lda}/topics",
+            f"/api/v1/models/{lda}/topics", f"/api/v1/models/{lda}/ldavis.json",
+            f"/api/v1/models/{lda}/topics/1/documents?limit=20", "/api/v1/corpora/news/similar?word=puck",
+            f"/api/v1/models/{w2v}", "/corpora/news/words"]
+    recorder = Statements(store.engine)
+    try:
+        for url in urls:
+            recorder.on = True
+            assert client.get(url).status_code == 200, url
+            recorder.on = False
+    finally:
+        recorder.close()
+    assert recorder.seen
+    assert not [s for s in recorder.seen if "tl_phrases" in s]
+    # a read of documents names its rows (positions) or stops at a few
+    docs = [s for s in recorder.seen if "FROM tl_documents" in s]
+    assert docs and all(" IN (" in s or "LIMIT" in s for s in docs), docs
+    # nor is the vocabulary counted: the row keeps its size
+    assert not [s for s in recorder.seen if "count(" in s.lower() and "tl_terms" in s]
+
+
+def test_inference_reads_the_phrases_once_per_corpus_version(config):
+    ingest(config, "inaug", [str(SAMPLE / "inaugural")])
+    with config.read() as conn:
+        corpus = db.get_corpus(conn, "inaug")
+        pairs = db.get_phrases(conn, corpus["id"])
+    assert corpus["n_phrases"] == len(pairs) > 0 and corpus["version"] == 1
+    a, b = pairs[0]
+    recorder = Statements(config.engine)
+    recorder.on = True
+    try:
+        first = inference.corpus_terms(config, corpus, f"{a} {b} and {a} {b}")
+        second = inference.corpus_terms(config, corpus, f"{a} {b}")
+    finally:
+        recorder.close()
+    assert first == [f"{a}_{b}", f"{a}_{b}"] and second == [f"{a}_{b}"]
+    assert len([s for s in recorder.seen if "tl_phrases" in s]) == 1
+    # a new ingest makes a new version, and the cache follows it
+    ingest(config, "inaug", [str(SAMPLE / "state_of_the_union")])
+    with config.read() as conn:
+        newer = db.get_corpus(conn, "inaug")
+    assert newer["version"] == 2 and newer["n_phrases"] == corpus["n_phrases"]   # phrases stay frozen
+    assert inference.corpus_terms(config, newer, f"{a} {b}") == [f"{a}_{b}"]
+
+
+def test_topic_documents_come_from_the_stored_ranking(trained):
+    store = trained["config"]
+    _, model = registry.get_model(store, trained["lda"])
+    a = model_arrays(store, model)
+    theta = np.asarray(a["doc_topics"])
+    assert a["topic_docs"].shape == (theta.shape[1], min(1000, len(theta)))
+    for k in range(theta.shape[1]):
+        docs = topic_documents(store, model, k, limit=15)
+        weights = [d["weight"] for d in docs]
+        assert len(docs) == 15 and weights == sorted(weights, reverse=True)
+        # the 15 heaviest documents of the column, whatever ties do to their order
+        assert weights[-1] >= round(float(np.sort(theta[:, k])[-15]), 5)
+
+
+def test_a_version_2_database_is_migrated(tmp_path):
+    home = tmp_path / "old"
+    store = Store(load_settings(home=str(home)))
+    ingest(store, "inaug", [str(SAMPLE / "inaugural")])
+    with store.read() as conn:
+        corpus = db.get_corpus(conn, "inaug")
+        pairs = db.get_phrases(conn, corpus["id"])
+        fingerprint = registry.corpus_fingerprint(conn, corpus)
+    # Put the database back into version 2's shape: phrases in the corpus row.
+    with store.write() as conn:
+        for sql in ("ALTER TABLE tl_corpora ADD COLUMN phrases JSON",
+                    "UPDATE tl_corpora SET phrases = (SELECT pairs FROM tl_phrases WHERE corpus_id = tl_corpora.id)",
+                    "DROP TABLE tl_phrases", "DROP INDEX ix_terms_cf", "ALTER TABLE tl_corpora DROP COLUMN n_terms",
+                    "ALTER TABLE tl_corpora DROP COLUMN n_phrases", "ALTER TABLE tl_corpora DROP COLUMN version",
+                    "UPDATE tl_meta SET value = '2' WHERE key = 'schema_version'"):
+            conn.exec_driver_sql(sql)
+    dispose_engines()
+    store = Store(load_settings(home=str(home)))
+    assert schema.schema_version(store.engine) == schema.SCHEMA_VERSION
+    with store.read() as conn:
+        migrated = db.get_corpus(conn, "inaug")
+        assert db.get_phrases(conn, migrated["id"]) == pairs
+        assert migrated["n_phrases"] == len(pairs) and migrated["n_terms"] == corpus["n_terms"] > 0
+        assert registry.corpus_fingerprint(conn, migrated) == fingerprint
+        columns = [r[1] for r in conn.exec_driver_sql("PRAGMA table_info(tl_corpora)")]
+        indexes = [r[1] for r in conn.exec_driver_sql("PRAGMA index_list(tl_terms)")]
+    assert "phrases" not in columns and "ix_terms_cf" in indexes
+    assert ingest(store, "inaug", [str(SAMPLE / "state_of_the_union")]).phrases == len(pairs)
+    dispose_engines()

@@ -55,7 +55,7 @@ def test_kill_9_mid_ingest_leaves_no_partial_corpus(config, tmp_path, worker_fac
     worker_factory(config)
     done = wait_for(config, retried["id"])
     assert done["status"] == "finished" and corpus_row(config, "news")["n_docs"] > 3000
-    assert not os.path.exists(job["params"]["upload_dir"])
+    assert not os.path.exists(config.path(job["params"]["upload_dir"]))
 
 
 @pytest.fixture

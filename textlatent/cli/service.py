@@ -32,8 +32,9 @@ def _serve(config, host, port, threads, worker):
     proc = None
     if worker:
         env = dict(os.environ, TEXTLATENT_HOME=config.home, TEXTLATENT_DATABASE_URL=config.database_url)
-        if config.queue_url:
-            env["TEXTLATENT_QUEUE_URL"] = config.queue_url
+        for name in ("queue_url", "storage_url"):
+            if getattr(config, name):
+                env["TEXTLATENT_" + name.upper()] = getattr(config, name)
         proc = subprocess.Popen([sys.executable, "-m", "textlatent.cli", "worker"], env=env)
     shown = f"[{host}]" if ":" in host else host
     click.echo(f"textlatent serving on http://{shown}:{port}/  (Ctrl-C to stop)")

@@ -206,12 +206,11 @@ def _cut(value, n):
 
 def delete_corpus(store, name):
     """Delete a corpus, its documents, vocabulary and models (files included)."""
-    import shutil
     with store.write() as conn:
         corpus = db.get_corpus(conn, name)
         paths = [m["path"] for m in db.list_models(conn, corpus["id"])]
         db.delete_corpus(conn, corpus["id"])
     store.forget()
     for p in paths:
-        shutil.rmtree(store.path(p), ignore_errors=True)
+        store.files.remove(p)
 

@@ -77,7 +77,10 @@ def run_job(store, job_id):
                   "message": "failed"}
     finally:
         beat.stop()
-    kind.ended(job["params"], status)
+    try:
+        kind.ended(store, job["params"], status)
+    except Exception:      # files left behind (shared storage away) must not keep the job running
+        log.exception("job %s: cleaning up after it failed", job_id)
     _clean_workdirs(store, job_id)
     with store.write() as conn:
         db.update_job(conn, job_id, only_if_status=("running",), status=status,

@@ -55,6 +55,20 @@ def _host(tmp_path, name, storage_url):
                                database_url=f"sqlite:///{tmp_path / 'shared.db'}"))
 
 
+def test_a_folder_every_host_mounts_serves_as_shared_storage(tmp_path):
+    url = (tmp_path / "mounted").as_uri()
+    a, b = _host(tmp_path, "a", url), _host(tmp_path, "b", url)
+    job = upload_news(a, tmp_path, per_group=15)
+    jobs.run_job(b, job["id"])
+    assert jobs.get(a, job["id"])["status"] == "finished"
+    lda = train_lda(b, "news", {"num_topics": 2, "passes": 1, "workers": 1, "init": "random"})
+    _, model = registry.get_model(a, lda)
+    assert (tmp_path / "mounted" / model["path"] / files.MANIFEST).exists()
+    assert len(topics_of(a, model, 3)) == 2
+    assert files.check_folder(a.path("cache", model["path"]), json.load(
+        open(tmp_path / "mounted" / model["path"] / files.MANIFEST))) == []
+
+
 @pytest.mark.slow
 def test_uploads_and_models_live_in_the_object_store(storage_url, tmp_path):
     a, b = _host(tmp_path, "a", storage_url), _host(tmp_path, "b", storage_url)

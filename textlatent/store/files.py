@@ -146,6 +146,8 @@ class SharedFiles(Files):
             if endpoint:
                 options["endpoint_url"] = endpoint
             options.setdefault("use_listings_cache", False)   # another host's writes show at once
+        elif parts.scheme == "file":
+            options.setdefault("auto_mkdir", True)
         self.root = urlunsplit((parts.scheme, parts.netloc, parts.path.rstrip("/"), "", ""))
         try:
             self.fs, self.base = fsspec.core.url_to_fs(self.root, **options)

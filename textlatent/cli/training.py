@@ -23,8 +23,8 @@ def train():
     """Train a model: lda (topics) or word2vec (word vectors)."""
 
 
-def _train(ctx, fn, corpus, params, quiet, as_json, unit):
-    bar = Bar(quiet, unit)
+def _train(ctx, fn, corpus, params, quiet, as_json, unit, name):
+    bar = Bar(quiet, unit, f"train {name} {corpus}")
     t = time.perf_counter()
     try:
         model_id = fn(store_of(ctx), corpus, {k: v for k, v in params.items() if v is not None}, progress=bar)
@@ -44,7 +44,8 @@ def _train_command(kind):
     @click.option("--json", "as_json", is_flag=True)
     @click.pass_context
     def command(ctx, corpus, quiet, as_json, **params):
-        _train(ctx, kind.train, corpus, params, quiet, as_json, "epochs" if kind.name == "word2vec" else "docs")
+        _train(ctx, kind.train, corpus, params, quiet, as_json, "epochs" if kind.name == "word2vec" else "docs",
+               kind.name)
     command.__doc__ = f"{kind.summary}\n\n    \b\n    Example:\n        {kind.example}\n    "
     return train.command(kind.name)(command)
 

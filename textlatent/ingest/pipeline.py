@@ -62,12 +62,14 @@ def content_hash(text):
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
-def ingest(store, name, paths, read_options=None, settings=None, workers=None, progress=None):
+def ingest(store, name, paths, read_options=None, settings=None, workers=None, progress=None, expected=None):
     """Add the documents of ``paths`` to corpus ``name`` (created when new).
 
     ``settings`` (a :class:`TokenizerSettings`) applies to a new corpus; an existing
     corpus keeps the settings it was created with. ``progress(done, total, message)``
-    is called as documents are tokenized. Returns an :class:`IngestSummary`.
+    is called as documents are tokenized and written; its total is ``expected``, the
+    number of documents the sources hold when known (an upload counts them), else 0
+    while tokenizing. Returns an :class:`IngestSummary`.
     """
     started = time.perf_counter()
     name = valid_corpus_name(name)
@@ -90,22 +92,22 @@ def ingest(store, name, paths, read_options=None, settings=None, workers=None, p
     with tempfile.TemporaryFile("w+", encoding="utf-8", dir=store.path("tmp")) as spool:
         learner = learn_phrases(settings) if settings.phrases and not frozen_phrases else None
         n_spooled = _spool(read_options, paths, settings, workers or store.workers, known, summary,
-                           spool, learner, progress)
+                           spool, learner, progress, expected or 0)
         if n_spooled == 0 and corpus is None:
             raise EmptyCorpus(f"no text to ingest: {summary.empty} empty and {summary.duplicates} "
                               "duplicate documents, nothing else")
         phrases = learner.export() if learner is not None else None
         spool.seek(0)
-        progress(summary.added + summary.duplicates + summary.empty, 0, "writing to the database")
+        progress(0, n_spooled, "writing to the database")
         with store.write() as conn:
-            _write(conn, name, settings, spool, phrases, summary)
+            _write(conn, name, settings, spool, phrases, summary, progress, n_spooled)
     summary.report = read_options.report
     summary.seconds = round(time.perf_counter() - started, 3)
     log.info("ingest %s: %s", name, summary)
     return summary
 
 
-def _spool(read_options, paths, settings, workers, known, summary, spool, learner, progress):
+def _spool(read_options, paths, settings, workers, known, summary, spool, learner, progress, expected):
     seen = set(known)
     inflight = collections.deque()
 
@@ -124,7 +126,14 @@ def _spool(read_options, paths, settings, workers, known, summary, spool, learne
             inflight.append(rec)
             yield text
 
-    n = 0
+    n = n_tokens = 0
+    started = time.perf_counter()
+
+    def report():
+        rate = n_tokens / max(time.perf_counter() - started, 1e-9)
+        progress(n + summary.empty + summary.duplicates, expected,
+                 f"tokenized {n:,} documents, {n_tokens:,} tokens ({rate:,.0f} tokens/s)")
+
     for tokens in tokenize_stream(texts(), settings, workers=workers):
         rec = inflight.popleft()
         if not tokens:
@@ -136,13 +145,14 @@ def _spool(read_options, paths, settings, workers, known, summary, spool, learne
         if learner is not None:
             learner.add(tokens)
         n += 1
+        n_tokens += len(tokens)
         if n % 500 == 0:
-            progress(n, 0, f"tokenized {n:,} documents")
-    progress(n, 0, f"tokenized {n:,} documents")
+            report()
+    report()
     return n
 
 
-def _write(conn, name, settings, spool, learned_phrases, summary):
+def _write(conn, name, settings, spool, learned_phrases, summary, progress, n_spooled):
     corpus = db.find_corpus(conn, name)
     if corpus is None:
         corpus = db.create_corpus(conn, name, settings.to_dict())
@@ -191,6 +201,7 @@ def _write(conn, name, settings, spool, learned_phrases, summary):
         if len(rows) >= 1000:
             db.insert_documents(conn, rows)
             rows = []
+            progress(summary.added, n_spooled, f"writing documents: {summary.added:,} of {n_spooled:,}")
     db.insert_documents(conn, rows)
     db.save_terms(conn, corpus["id"], old_n, term_list, df, cf, sorted(changed))
     db.finish_ingest(conn, corpus["id"], position, n_tokens, len(term_list),

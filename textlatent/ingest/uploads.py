@@ -53,7 +53,8 @@ class StagedUpload:
 
     ``files``: storage keys of the saved files; ``folder``: the upload's own key prefix
     (removed with :meth:`discard`); ``read``: the :class:`ReadOptions` fields;
-    ``tokenizer``: the tokenizer settings of a new corpus, or None for the defaults. (Jobs
+    ``tokenizer``: the tokenizer settings of a new corpus, or None for the defaults;
+    ``documents``: how many documents with text the files hold (counted when staged). (Jobs
     queued before storage keys named absolute paths; those still work on their host.)
     """
 
@@ -61,9 +62,11 @@ class StagedUpload:
     folder: str
     read: dict
     tokenizer: dict | None = None
+    documents: int | None = None
 
     def to_params(self):
-        params = {"files": list(self.files), "upload_dir": self.folder, "read": dict(self.read)}
+        params = {"files": list(self.files), "upload_dir": self.folder, "read": dict(self.read),
+                  "documents": self.documents}
         if self.tokenizer:
             params["tokenizer"] = self.tokenizer
         return params
@@ -71,7 +74,7 @@ class StagedUpload:
     @classmethod
     def from_params(cls, params):
         return cls(tuple(params.get("files", ())), params.get("upload_dir", ""), dict(params.get("read", {})),
-                   params.get("tokenizer"))
+                   params.get("tokenizer"), params.get("documents"))
 
     def exists(self, store):
         return all(os.path.exists(f) if os.path.isabs(f) else store.files.exists(f) for f in self.files)
@@ -125,12 +128,12 @@ def stage(store, corpus_name, files, options=None):
                 raise InvalidInput(f"{safe}: the file is empty")
             paths.append(path)
             keys.append(f"uploads/{upload_id}/{i:04d}/{safe}")
-        count_documents(paths, ReadOptions(**options), name)
+        n = count_documents(paths, ReadOptions(**options), name)
         if store.files.shared:
             for path, key in zip(paths, keys):
                 store.files.put_file(path, key)
             shutil.rmtree(folder, ignore_errors=True)
-        return StagedUpload(tuple(keys), f"uploads/{upload_id}", dict(options))
+        return StagedUpload(tuple(keys), f"uploads/{upload_id}", dict(options), documents=n)
     except BaseException:
         shutil.rmtree(folder, ignore_errors=True)
         if store.files.shared:

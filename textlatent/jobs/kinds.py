@@ -63,7 +63,8 @@ def _run_ingest(store, job, progress):
     staged = StagedUpload.from_params(job["params"])
     settings = TokenizerSettings.from_dict(staged.tokenizer) if staged.tokenizer else None
     with staged.local_paths(store) as paths:
-        summary = ingest(store, job["corpus_name"], paths, ReadOptions(**staged.read), settings, progress=progress)
+        summary = ingest(store, job["corpus_name"], paths, ReadOptions(**staged.read), settings, progress=progress,
+                         expected=staged.documents)
     return None, summary.to_dict()
 
 

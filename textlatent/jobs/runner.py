@@ -25,6 +25,7 @@ import time
 from sqlalchemy.exc import OperationalError
 
 from ..errors import Cancelled, TextlatentError
+from ..progress import ProgressLog
 from ..store import queries as db
 from ..store.schema import now
 from .kinds import KINDS, workdir_prefix
@@ -53,9 +54,11 @@ def run_job(store, job_id):
     kind = KINDS[job["kind"]]
     beat = _Heartbeat(store, job_id, store.job_timeout)
     beat.start()
+    # The worker's log gets a progress line at least every 10 s (documents, rate, ETA).
+    progress = ProgressLog(f"job {job_id} ({job['kind']} {job['corpus_name']})", forward=beat.progress).start()
     status, values = "failed", {}
     try:
-        model_id, result = kind.run(store, job, beat.progress)
+        model_id, result = kind.run(store, job, progress)
         status, values = "finished", {"model_id": model_id, "result": result, "message": "finished"}
     except Cancelled:
         if beat.timed_out:
@@ -77,6 +80,7 @@ def run_job(store, job_id):
                   "message": "failed"}
     finally:
         beat.stop()
+        progress.stop()
     try:
         kind.ended(store, job["params"], status)
     except Exception:      # files left behind (shared storage away) must not keep the job running

@@ -1,12 +1,16 @@
 """Pages that stay fast at any size: what a request reads, and the schema migration that
 moved the phrases out of the corpus row."""
 
+import json
+import os
+
 import numpy as np
 from sqlalchemy import event
 
 from textlatent.explore import inference
 from textlatent.explore.topics import model_arrays, topic_documents
 from textlatent.ingest import ingest
+from textlatent.ingest.pipeline import content_hash
 from textlatent.settings import load_settings
 from textlatent.store import Store, dispose_engines, registry, schema
 from textlatent.store import queries as db
@@ -124,3 +128,22 @@ def test_a_version_2_database_is_migrated(tmp_path):
     assert "phrases" not in columns and "ix_terms_cf" in indexes
     assert ingest(store, "inaug", [str(SAMPLE / "state_of_the_union")]).phrases == len(pairs)
     dispose_engines()
+
+
+def test_duplicates_are_found_without_holding_every_hash(config, tmp_path):
+    first = tmp_path / "first.jsonl"
+    first.write_text("".join(json.dumps({"id": str(i), "text": f"tariffs and railroads of territory {i}"}) + "\n"
+                             for i in range(1200)))
+    assert ingest(config, "c", [str(first)]).added == 1200
+    # the corpus holds 0..1199; this file repeats 600 of them, and 300 new texts twice each
+    again = tmp_path / "again.jsonl"
+    rows = [f"tariffs and railroads of territory {i}" for i in range(600, 1200)]
+    rows += [f"banks and canals of state {i}" for i in range(300)] * 2
+    again.write_text("".join(json.dumps({"text": t}) + "\n" for t in rows))
+    s = ingest(config, "c", [str(again)])
+    assert (s.added, s.duplicates, s.documents) == (300, 900, 1500)
+    assert not [f for f in os.listdir(config.path("tmp")) if f.startswith("seen-")]
+    with config.read() as conn:
+        corpus = db.get_corpus(conn, "c")
+        assert db.existing_hashes(conn, corpus["id"], [content_hash(t) for t in rows[:3]]) == {
+            content_hash(t) for t in rows[:3]}

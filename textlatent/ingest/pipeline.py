@@ -9,6 +9,7 @@ counts: an ingest that fails anywhere leaves the corpus exactly as it was.
 
 import collections
 import hashlib
+import itertools
 import json
 import logging
 import os
@@ -20,6 +21,8 @@ import numpy as np
 
 from ..errors import EmptyCorpus, InvalidInput
 from ..store import queries as db
+from .dedupe import BATCH as DEDUPE_BATCH
+from .dedupe import SeenHashes
 from .phrases import apply_phrases, learn_phrases
 from .sources import ReadOptions, iter_sources
 from .tokenize import TokenizerSettings, tokenize_stream
@@ -76,7 +79,6 @@ def ingest(store, name, paths, read_options=None, settings=None, workers=None, p
     read_options = read_options or ReadOptions()
     with store.read() as conn:
         corpus = db.find_corpus(conn, name)
-        known = db.corpus_hashes(conn, corpus["id"]) if corpus else set()
         frozen_phrases = bool(corpus) and db.has_phrases(conn, corpus["id"])
     if corpus:
         frozen = TokenizerSettings.from_dict(corpus["settings"])
@@ -91,8 +93,9 @@ def ingest(store, name, paths, read_options=None, settings=None, workers=None, p
     os.makedirs(store.path("tmp"), exist_ok=True)
     with tempfile.TemporaryFile("w+", encoding="utf-8", dir=store.path("tmp")) as spool:
         learner = learn_phrases(settings) if settings.phrases and not frozen_phrases else None
-        n_spooled = _spool(read_options, paths, settings, workers or store.workers, known, summary,
-                           spool, learner, progress, expected or 0)
+        with SeenHashes(store, corpus["id"] if corpus else None, store.path("tmp")) as seen:
+            n_spooled = _spool(read_options, paths, settings, workers or store.workers, seen, summary,
+                               spool, learner, progress, expected or 0)
         if n_spooled == 0 and corpus is None:
             raise EmptyCorpus(f"no text to ingest: {summary.empty} empty and {summary.duplicates} "
                               "duplicate documents, nothing else")
@@ -107,24 +110,29 @@ def ingest(store, name, paths, read_options=None, settings=None, workers=None, p
     return summary
 
 
-def _spool(read_options, paths, settings, workers, known, summary, spool, learner, progress, expected):
-    seen = set(known)
+def _spool(read_options, paths, settings, workers, seen, summary, spool, learner, progress, expected):
     inflight = collections.deque()
 
-    def texts():
-        for rec in iter_sources(paths, read_options):
-            text = rec["text"]
-            if not text.strip():
-                summary.empty += 1
-                continue
-            h = content_hash(text)
-            if h in seen:
+    def admitted(batch):
+        for rec, new in zip(batch, seen.new([r["content_hash"] for r in batch])):
+            if not new:
                 summary.duplicates += 1
                 continue
-            seen.add(h)
-            rec["content_hash"] = h
             inflight.append(rec)
-            yield text
+            yield rec["text"]
+
+    def texts():
+        batch = []
+        for rec in iter_sources(paths, read_options):
+            if not rec["text"].strip():
+                summary.empty += 1
+                continue
+            rec["content_hash"] = content_hash(rec["text"])
+            batch.append(rec)
+            if len(batch) >= DEDUPE_BATCH:
+                yield from admitted(batch)
+                batch = []
+        yield from admitted(batch)
 
     n = n_tokens = 0
     started = time.perf_counter()
@@ -157,8 +165,6 @@ def _write(conn, name, settings, spool, learned_phrases, summary, progress, n_sp
     if corpus is None:
         corpus = db.create_corpus(conn, name, settings.to_dict())
         summary.created = True
-    # Re-read under the write lock: a concurrent ingest may have added the same texts.
-    known = db.corpus_hashes(conn, corpus["id"])
     frozen = db.get_phrases(conn, corpus["id"])
     pairs = {tuple(p) for p in (frozen if frozen is not None else (learned_phrases or []))}
     term_list, df, cf = db.load_terms(conn, corpus["id"])
@@ -168,12 +174,7 @@ def _write(conn, name, settings, spool, learned_phrases, summary, progress, n_sp
     position = corpus["n_docs"]
     n_tokens = corpus["n_tokens"]
     rows = []
-    for line in spool:
-        rec = json.loads(line)
-        if rec["content_hash"] in known:
-            summary.duplicates += 1
-            continue
-        known.add(rec["content_hash"])
+    for rec in _unseen(conn, corpus["id"], spool, summary):
         tokens = apply_phrases(rec.pop("unigrams"), pairs) if pairs else rec.pop("unigrams")
         ids = np.empty(len(tokens), dtype="<u4")
         for j, tok in enumerate(tokens):
@@ -209,6 +210,23 @@ def _write(conn, name, settings, spool, learned_phrases, summary, progress, n_sp
     summary.documents = position
     summary.vocabulary = len(term_list)
     summary.phrases = len(pairs)
+
+
+def _unseen(conn, corpus_id, spool, summary, batch=1000):
+    """The spooled records whose texts the corpus does not hold, asked a batch at a time
+    under the write lock: a concurrent ingest may have added the same texts meanwhile."""
+    records = []
+    for line in itertools.chain(spool, [None]):
+        if line is not None:
+            records.append(json.loads(line))
+        if len(records) >= batch or (line is None and records):
+            stored = db.existing_hashes(conn, corpus_id, [r["content_hash"] for r in records])
+            for rec in records:
+                if rec["content_hash"] in stored:
+                    summary.duplicates += 1
+                else:
+                    yield rec
+            records = []
 
 
 def _cut(value, n):

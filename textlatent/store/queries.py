@@ -66,8 +66,11 @@ def delete_corpus(conn, corpus_id):
     conn.execute(delete(corpora).where(corpora.c.id == corpus_id))
 
 
-def corpus_hashes(conn, corpus_id):
-    return set(conn.execute(select(documents.c.content_hash).where(documents.c.corpus_id == corpus_id)).scalars())
+def existing_hashes(conn, corpus_id, hashes):
+    """Those of ``hashes`` (a batch of content hashes) that the corpus holds already."""
+    q = select(documents.c.content_hash).where(documents.c.corpus_id == corpus_id,
+                                               documents.c.content_hash.in_(list(hashes)))
+    return set(conn.execute(q).scalars())
 
 
 def load_terms(conn, corpus_id):

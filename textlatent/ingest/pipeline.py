@@ -1,15 +1,17 @@
 """Sources -> stored documents and token streams, atomically.
 
-Pass 1 reads the sources, drops empty texts and duplicates (by content hash),
-tokenizes on both cores and spools documents with their tokens to a temporary file
-while learning bigram phrases. Pass 2, in one write transaction, applies the corpus's
-phrases, maps terms to ids, and writes documents, token streams and vocabulary
-counts: an ingest that fails anywhere leaves the corpus exactly as it was.
+Pass 1 reads the sources, drops empty texts and duplicates (by content hash, see
+:mod:`.dedupe`), tokenizes on both cores and spools documents with their tokens to a
+compressed temporary file while learning bigram phrases. Pass 2 (:mod:`.writer`) applies
+the corpus's phrases, maps terms to ids, and writes documents, token streams and
+vocabulary counts, a batch per transaction, invisible until its last step: an ingest
+that fails anywhere leaves the corpus exactly as it was.
 """
 
 import collections
+import gzip
 import hashlib
-import itertools
+import io
 import json
 import logging
 import os
@@ -17,13 +19,12 @@ import tempfile
 import time
 from dataclasses import dataclass, field
 
-import numpy as np
-
 from ..errors import EmptyCorpus, InvalidInput
 from ..store import queries as db
 from .dedupe import BATCH as DEDUPE_BATCH
 from .dedupe import SeenHashes
-from .phrases import apply_phrases, learn_phrases
+from . import writer
+from .phrases import learn_phrases
 from .sources import ReadOptions, iter_sources
 from .tokenize import TokenizerSettings, tokenize_stream
 
@@ -91,7 +92,7 @@ def ingest(store, name, paths, read_options=None, settings=None, workers=None, p
     progress = progress or (lambda done, total, message: None)
 
     os.makedirs(store.path("tmp"), exist_ok=True)
-    with tempfile.TemporaryFile("w+", encoding="utf-8", dir=store.path("tmp")) as spool:
+    with _Spool(store.path("tmp")) as spool:
         learner = learn_phrases(settings) if settings.phrases and not frozen_phrases else None
         with SeenHashes(store, corpus["id"] if corpus else None, store.path("tmp")) as seen:
             n_spooled = _spool(read_options, paths, settings, workers or store.workers, seen, summary,
@@ -100,14 +101,44 @@ def ingest(store, name, paths, read_options=None, settings=None, workers=None, p
             raise EmptyCorpus(f"no text to ingest: {summary.empty} empty and {summary.duplicates} "
                               "duplicate documents, nothing else")
         phrases = learner.export() if learner is not None else None
-        spool.seek(0)
         progress(0, n_spooled, "writing to the database")
-        with store.write() as conn:
-            _write(conn, name, settings, spool, phrases, summary, progress, n_spooled)
+        writer.write(store, name, settings, spool.records(), phrases, summary, progress, n_spooled)
     summary.report = read_options.report
     summary.seconds = round(time.perf_counter() - started, 3)
     log.info("ingest %s: %s", name, summary)
     return summary
+
+
+class _Spool:
+    """The tokenized documents between the two passes: JSON lines, gzip-compressed (a
+    third of the disk plain JSON took), in a temporary file removed on close."""
+
+    def __init__(self, folder):
+        self.raw = tempfile.TemporaryFile(dir=folder)
+        self.out = io.TextIOWrapper(gzip.GzipFile(fileobj=self.raw, mode="wb", compresslevel=1), encoding="utf-8")
+
+    def add(self, rec):
+        self.out.write(json.dumps(rec, ensure_ascii=False))
+        self.out.write("\n")
+
+    def records(self):
+        """The records added, in order (once: after this, nothing more can be added)."""
+        self.out.close()               # ends the gzip stream; the temporary file stays open
+        self.raw.seek(0)
+        with io.TextIOWrapper(gzip.GzipFile(fileobj=self.raw, mode="rb"), encoding="utf-8") as lines:
+            for line in lines:
+                yield json.loads(line)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        if not self.out.closed:
+            try:
+                self.out.close()
+            except (OSError, ValueError):
+                pass
+        self.raw.close()
 
 
 def _spool(read_options, paths, settings, workers, seen, summary, spool, learner, progress, expected):
@@ -148,8 +179,7 @@ def _spool(read_options, paths, settings, workers, seen, summary, spool, learner
             summary.empty += 1
             continue
         rec["unigrams"] = tokens
-        spool.write(json.dumps(rec, ensure_ascii=False))
-        spool.write("\n")
+        spool.add(rec)
         if learner is not None:
             learner.add(tokens)
         n += 1
@@ -158,79 +188,6 @@ def _spool(read_options, paths, settings, workers, seen, summary, spool, learner
             report()
     report()
     return n
-
-
-def _write(conn, name, settings, spool, learned_phrases, summary, progress, n_spooled):
-    corpus = db.find_corpus(conn, name)
-    if corpus is None:
-        corpus = db.create_corpus(conn, name, settings.to_dict())
-        summary.created = True
-    frozen = db.get_phrases(conn, corpus["id"])
-    pairs = {tuple(p) for p in (frozen if frozen is not None else (learned_phrases or []))}
-    term_list, df, cf = db.load_terms(conn, corpus["id"])
-    old_n = len(term_list)
-    index = {t: i for i, t in enumerate(term_list)}
-    changed = set()
-    position = corpus["n_docs"]
-    n_tokens = corpus["n_tokens"]
-    rows = []
-    for rec in _unseen(conn, corpus["id"], spool, summary):
-        tokens = apply_phrases(rec.pop("unigrams"), pairs) if pairs else rec.pop("unigrams")
-        ids = np.empty(len(tokens), dtype="<u4")
-        for j, tok in enumerate(tokens):
-            i = index.get(tok)
-            if i is None:
-                i = index[tok] = len(term_list)
-                term_list.append(tok)
-                df.append(0)
-                cf.append(0)
-            ids[j] = i
-        uniq, counts = np.unique(ids, return_counts=True)
-        for i, c in zip(uniq.tolist(), counts.tolist()):
-            df[i] += 1
-            cf[i] += c
-            if i < old_n:
-                changed.add(i)
-        rec.pop("line", None)
-        rows.append(dict(rec, corpus_id=corpus["id"], position=position, n_tokens=len(tokens),
-                         tokens=ids.tobytes(), title=_cut(rec.get("title"), 2000),
-                         source=_cut(rec.get("source"), 1000), date=_cut(rec.get("date"), 100)))
-        position += 1
-        n_tokens += len(tokens)
-        summary.added += 1
-        summary.tokens += len(tokens)
-        if len(rows) >= 1000:
-            db.insert_documents(conn, rows)
-            rows = []
-            progress(summary.added, n_spooled, f"writing documents: {summary.added:,} of {n_spooled:,}")
-    db.insert_documents(conn, rows)
-    db.save_terms(conn, corpus["id"], old_n, term_list, df, cf, sorted(changed))
-    db.finish_ingest(conn, corpus["id"], position, n_tokens, len(term_list),
-                     [list(p) for p in sorted(pairs)] if frozen is None else None)
-    summary.documents = position
-    summary.vocabulary = len(term_list)
-    summary.phrases = len(pairs)
-
-
-def _unseen(conn, corpus_id, spool, summary, batch=1000):
-    """The spooled records whose texts the corpus does not hold, asked a batch at a time
-    under the write lock: a concurrent ingest may have added the same texts meanwhile."""
-    records = []
-    for line in itertools.chain(spool, [None]):
-        if line is not None:
-            records.append(json.loads(line))
-        if len(records) >= batch or (line is None and records):
-            stored = db.existing_hashes(conn, corpus_id, [r["content_hash"] for r in records])
-            for rec in records:
-                if rec["content_hash"] in stored:
-                    summary.duplicates += 1
-                else:
-                    yield rec
-            records = []
-
-
-def _cut(value, n):
-    return value[:n] if isinstance(value, str) else value
 
 
 def delete_corpus(store, name):

@@ -4,30 +4,37 @@ Each function takes an open connection (see :meth:`textlatent.store.Store.read` 
 ``write``) except the streams, which read in batches, each batch its own short transaction.
 """
 
-from sqlalchemy import bindparam, delete, func, insert, select, update
+import datetime as dt
+
+from sqlalchemy import bindparam, delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from ..errors import Conflict, CorpusNotFound, JobNotFound, ModelNotFound
-from .schema import corpora, documents, jobs, models, now, phrases, terms
+from .schema import corpora, documents, ingests, jobs, models, now, phrases, terms
+
+# A corpus whose first ingest has not finished is not there yet for anyone else.
+SHOWN = corpora.c.version > 0
 
 # -- corpora ---------------------------------------------------------------------------------
 
 def get_corpus(conn, name):
-    row = conn.execute(select(corpora).where(corpora.c.name == name)).mappings().first()
+    row = conn.execute(select(corpora).where(corpora.c.name == name, SHOWN)).mappings().first()
     if row is None:
-        names = list(conn.execute(select(corpora.c.name).order_by(corpora.c.name)).scalars())
+        names = list(conn.execute(select(corpora.c.name).where(SHOWN).order_by(corpora.c.name)).scalars())
         hint = f" Known corpora: {', '.join(names)}." if names else " There are no corpora yet: ingest one first."
         raise CorpusNotFound(f"no corpus named {name!r}.{hint}", name=name)
     return dict(row)
 
 
-def find_corpus(conn, name):
-    row = conn.execute(select(corpora).where(corpora.c.name == name)).mappings().first()
+def find_corpus(conn, name, hidden=False):
+    """The corpus row, or None; with ``hidden`` also one whose first ingest is still writing."""
+    q = select(corpora).where(corpora.c.name == name)
+    row = conn.execute(q if hidden else q.where(SHOWN)).mappings().first()
     return dict(row) if row else None
 
 
 def get_corpus_by_id(conn, corpus_id):
-    row = conn.execute(select(corpora).where(corpora.c.id == corpus_id)).mappings().first()
+    row = conn.execute(select(corpora).where(corpora.c.id == corpus_id, SHOWN)).mappings().first()
     if row is None:
         raise CorpusNotFound(f"no corpus with id {corpus_id}")
     return dict(row)
@@ -35,7 +42,7 @@ def get_corpus_by_id(conn, corpus_id):
 
 def list_corpora(conn):
     """Every corpus row, by name (the counts are columns of the row: no scan of terms)."""
-    return [dict(r) for r in conn.execute(select(corpora).order_by(corpora.c.name)).mappings()]
+    return [dict(r) for r in conn.execute(select(corpora).where(SHOWN).order_by(corpora.c.name)).mappings()]
 
 
 def get_phrases(conn, corpus_id):
@@ -56,20 +63,28 @@ def create_corpus(conn, name, settings):
                 version=0, created=t, updated=t)).inserted_primary_key[0]
     except IntegrityError:
         raise Conflict(f"a corpus named {name!r} already exists") from None
-    return get_corpus(conn, name) | {"id": cid}
+    return find_corpus(conn, name, hidden=True) | {"id": cid}
 
 
 def delete_corpus(conn, corpus_id):
     # Explicit deletes: foreign-key cascades are not on in every database's default set-up.
-    for table in (models, terms, documents, phrases):
+    for table in (models, terms, documents, phrases, ingests):
         conn.execute(delete(table).where(table.c.corpus_id == corpus_id))
     conn.execute(delete(corpora).where(corpora.c.id == corpus_id))
 
 
+def _n_docs(corpus_id):
+    return select(corpora.c.n_docs).where(corpora.c.id == corpus_id).scalar_subquery()
+
+
+def visible(corpus_id):
+    """The documents of a corpus that readers see: not those an unfinished ingest is writing."""
+    return (documents.c.corpus_id == corpus_id) & (documents.c.position < _n_docs(corpus_id))
+
+
 def existing_hashes(conn, corpus_id, hashes):
     """Those of ``hashes`` (a batch of content hashes) that the corpus holds already."""
-    q = select(documents.c.content_hash).where(documents.c.corpus_id == corpus_id,
-                                               documents.c.content_hash.in_(list(hashes)))
+    q = select(documents.c.content_hash).where(visible(corpus_id), documents.c.content_hash.in_(list(hashes)))
     return set(conn.execute(q).scalars())
 
 
@@ -114,6 +129,36 @@ def finish_ingest(conn, corpus_id, n_docs, n_tokens, n_terms, pairs):
     conn.execute(update(corpora).where(corpora.c.id == corpus_id).values(**values))
 
 
+def claim_ingest(conn, corpus_id, owner, stale_seconds):
+    """Take the corpus's ingest row for ``owner``: True, or False while another ingest holds
+    it with a heartbeat newer than ``stale_seconds``. An ingest that stopped without letting
+    go (a killed process) loses it, and its rows are dropped (see :func:`drop_staged`)."""
+    try:
+        with conn.begin_nested():
+            conn.execute(insert(ingests).values(corpus_id=corpus_id, owner=owner, heartbeat=now()))
+        return True
+    except IntegrityError:
+        stale = now() - dt.timedelta(seconds=stale_seconds)
+        return conn.execute(update(ingests).where(ingests.c.corpus_id == corpus_id, ingests.c.heartbeat < stale)
+                            .values(owner=owner, heartbeat=now())).rowcount > 0
+
+
+def beat_ingest(conn, corpus_id, owner):
+    """Renew the claim; False when ``owner`` lost it."""
+    return conn.execute(update(ingests).where(ingests.c.corpus_id == corpus_id, ingests.c.owner == owner)
+                        .values(heartbeat=now())).rowcount > 0
+
+
+def release_ingest(conn, corpus_id, owner):
+    conn.execute(delete(ingests).where(ingests.c.corpus_id == corpus_id, ingests.c.owner == owner))
+
+
+def drop_staged(conn, corpus_id):
+    """Delete the rows an unfinished ingest wrote (positions from n_docs up)."""
+    conn.execute(delete(documents).where(documents.c.corpus_id == corpus_id,
+                                         documents.c.position >= _n_docs(corpus_id)))
+
+
 def iter_token_blobs(store, corpus_id, batch=2000):
     """Yield ``(position, blob)`` in corpus order, reading ``batch`` rows per query."""
     last = -1
@@ -121,7 +166,7 @@ def iter_token_blobs(store, corpus_id, batch=2000):
         with store.read() as conn:
             rows = conn.execute(
                 select(documents.c.position, documents.c.tokens)
-                .where(documents.c.corpus_id == corpus_id, documents.c.position > last)
+                .where(visible(corpus_id), documents.c.position > last)
                 .order_by(documents.c.position).limit(batch)).all()
         if not rows:
             return
@@ -137,8 +182,7 @@ def iter_documents(store, corpus_id, columns=("position", "doc_key", "title", "l
     last = -1
     while True:
         with store.read() as conn:
-            rows = conn.execute(select(*cols).where(documents.c.corpus_id == corpus_id,
-                                                    documents.c.position > last)
+            rows = conn.execute(select(*cols).where(visible(corpus_id), documents.c.position > last)
                                 .order_by(documents.c.position).limit(batch)).mappings().all()
         if not rows:
             return
@@ -148,7 +192,7 @@ def iter_documents(store, corpus_id, columns=("position", "doc_key", "title", "l
 
 def get_documents(conn, corpus_id, positions=None, limit=None, columns=None):
     cols = [documents.c[c] for c in columns] if columns else [documents]
-    q = select(*cols).where(documents.c.corpus_id == corpus_id)
+    q = select(*cols).where(visible(corpus_id))
     if positions is not None:
         q = q.where(documents.c.position.in_([int(p) for p in positions]))
     q = q.order_by(documents.c.position)
@@ -158,7 +202,7 @@ def get_documents(conn, corpus_id, positions=None, limit=None, columns=None):
 
 
 def content_hashes_in_order(conn, corpus_id):
-    return conn.execute(select(documents.c.content_hash).where(documents.c.corpus_id == corpus_id)
+    return conn.execute(select(documents.c.content_hash).where(visible(corpus_id))
                         .order_by(documents.c.position)).scalars()
 
 

@@ -53,7 +53,8 @@ corpora = Table(
     Column("updated", DateTime, nullable=False),
     Column("n_terms", Integer, nullable=False, default=0),
     Column("n_phrases", Integer, nullable=False, default=0),
-    Column("version", Integer, nullable=False, default=0),  # +1 each ingest: the key of per-process caches
+    # +1 each ingest: the key of per-process caches; 0 while its first ingest runs (hidden)
+    Column("version", Integer, nullable=False, default=0),
 )
 
 # The learned bigrams, [[a, b], ...], frozen by the first ingest; read only by ingest,
@@ -62,6 +63,16 @@ phrases = Table(
     "tl_phrases", metadata,
     Column("corpus_id", ForeignKey("tl_corpora.id", ondelete="CASCADE"), primary_key=True),
     Column("pairs", JSON, nullable=False),
+)
+
+# An ingest writing a corpus's documents a batch per transaction (so the database and its
+# log stay near their final size): its rows, from position n_docs up, are invisible until
+# its last step raises n_docs; one ingest per corpus holds this row meanwhile.
+ingests = Table(
+    "tl_ingests", metadata,
+    Column("corpus_id", ForeignKey("tl_corpora.id", ondelete="CASCADE"), primary_key=True),
+    Column("owner", String(100), nullable=False),
+    Column("heartbeat", DateTime, nullable=False),
 )
 
 documents = Table(

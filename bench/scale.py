@@ -26,7 +26,7 @@ SIZES = ("x1", "x4", "x10")
 LDA = {"num_topics": 20, "passes": 2, "workers": 2, "seed": 1}
 W2V = {"epochs": 2, "workers": 2}
 ENDPOINTS = ("index", "listing", "corpus_page", "corpus_json", "topic_page", "topics_json", "ldavis_json",
-             "topic_documents", "similar", "document", "words_page", "infer")
+             "topic_documents", "similar", "document", "documents_list", "words_page", "infer")
 TARGET_MS = 50
 
 
@@ -214,6 +214,7 @@ def endpoints(home, database_url, lda, w2v, n=200):
         "topic_documents": lambda i: client.get(f"/api/v1/models/{lda}/topics/{i % LDA['num_topics']}/documents"),
         "similar": lambda i: client.get(f"/api/v1/corpora/news/similar?word={quote(words[i % len(words)])}"),
         "document": lambda i: client.get(f"/api/v1/corpora/news/documents/{int(rng.integers(n_docs))}"),
+        "documents_list": lambda i: client.get(f"/api/v1/corpora/news/documents?start={int(rng.integers(n_docs))}"),
         "words_page": get("/corpora/news/words"),
         "infer": lambda i: client.post(f"/api/v1/models/{lda}/infer",
                                        json={"text": "the space shuttle launch and the hockey playoffs"}),

@@ -44,7 +44,8 @@ def test_no_page_reads_the_phrases_or_scans_documents(trained):
     urls = ["/", "/api/v1/corpora", "/corpora/news", "/api/v1/corpora/news", f"/models/{lda}/topics",
             f"/api/v1/models/{lda}/topics", f"/api/v1/models/{lda}/ldavis.json",
             f"/api/v1/models/{lda}/topics/1/documents?limit=20", "/api/v1/corpora/news/similar?word=puck",
-            f"/api/v1/models/{w2v}", "/corpora/news/words"]
+            f"/api/v1/models/{w2v}", "/corpora/news/words", "/corpora/news/documents?start=100",
+            "/api/v1/corpora/news/documents/7", "/corpora/news/documents/7"]
     recorder = Statements(store.engine)
     try:
         for url in urls:

@@ -42,7 +42,7 @@ _pairs_lock = threading.Lock()
 
 def _corpus_pairs(store, corpus):
     """The corpus's phrases as a set of pairs, read once per process and corpus version
-    (294,702 phrases at 20 Newsgroups x10 take 0.3 s to read and build)."""
+    (294,702 phrases at 20 Newsgroups x10: 7 MB of JSON, 0.16 s to decode alone)."""
     key = (store.database_url, corpus["id"], str(corpus["created"]), corpus["version"])
     with _pairs_lock:
         hit = _pairs.get(key)

@@ -301,7 +301,8 @@ def targets(out):
     met = {f"{k}: every endpoint p95 <= {TARGET_MS} ms": all(e["p95_ms"] <= TARGET_MS for e in r["endpoints"].values())
            for k, r in runs.items()}
     for k, r in runs.items():
-        met[f"{k}: ingest peak disk <= 1.5x the database"] = r["ingest"]["disk_mb"] <= 1.5 * r["database_mb"]
+        if k.endswith("_sqlite"):      # PostgreSQL's files are the server's, not under the data directory
+            met[f"{k}: ingest peak disk <= 1.5x the database"] = r["ingest"]["disk_mb"] <= 1.5 * r["database_mb"]
         base = runs.get("x1_" + k.split("_", 1)[1])
         if base is not None and base is not r:
             met[f"{k}: ingest peak PSS <= 1.3x x1's"] = r["ingest"]["pss_mb"] <= 1.3 * base["ingest"]["pss_mb"]
@@ -315,7 +316,7 @@ def render(r, header):
              "| figure | " + " | ".join(runs) + " |", "|---|" + "---|" * len(runs)]
     rows = [("documents", "ingest", "documents"), ("tokens", "ingest", "tokens"),
             ("ingest s", "ingest", "seconds"), ("ingest tokens/s", "ingest", "tokens_per_s"),
-            ("ingest peak PSS MB", "ingest", "pss_mb"), ("ingest peak disk MB", "ingest", "disk_mb"),
+            ("ingest peak PSS MB", "ingest", "pss_mb"), ("ingest peak disk MB (data directory)", "ingest", "disk_mb"),
             ("LDA s", "lda", "seconds"), ("LDA peak PSS MB", "lda", "pss_mb"),
             ("Word2Vec s", "word2vec", "seconds"), ("doc-topics CSV s", "export_doc_topics_csv", "seconds"),
             ("database MB", "database_mb", None)]
@@ -329,7 +330,7 @@ def render(r, header):
         cells = [r[k]["endpoints"].get(name, {}) for k in runs]
         lines.append(f"| {name} | " + " | ".join(f"{c.get('p50_ms')} / {c.get('p95_ms')}" for c in cells) + " |")
     lines += ["", "| target | met |", "|---|---|"]
-    lines += [f"| {k} | {'yes' if ok else '**no**'} |" for k, ok in r.get("targets", {}).items()]
+    lines += [f"| {k} | {'yes' if ok else '**no**'} |" for k, ok in targets(r).items()]
     return "\n".join(lines) + "\n"
 
 

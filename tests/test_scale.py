@@ -219,3 +219,19 @@ def test_an_ingest_killed_while_writing_is_cleaned_by_the_next(config, tmp_path,
     s = ingest(config, "hidden", [str(tmp_path / "h.jsonl")])
     assert s.created and (s.added, s.documents) == (1500, 1500)
     assert _raw_documents(config) == 2800 + 1500
+
+
+def test_the_corpus_page_reads_its_overview_once_per_version(config, tmp_path):
+    from textlatent import views
+    ingest(config, "c", [_texts(tmp_path / "a.jsonl", 40, "old")])
+    first = views.corpus_page(config, "c")["overview"]
+    recorder = Statements(config.engine)
+    recorder.on = True
+    try:
+        again = views.corpus_page(config, "c")["overview"]
+    finally:
+        recorder.close()
+    assert again == first and not [s for s in recorder.seen if "tl_terms" in s or "tl_documents" in s]
+    ingest(config, "c", [_texts(tmp_path / "b.jsonl", 10, "new")])
+    after = views.corpus_page(config, "c")["overview"]
+    assert (first["documents"], after["documents"]) == (40, 50) and after["vocabulary"] > first["vocabulary"]

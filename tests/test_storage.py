@@ -2,6 +2,7 @@
 S3-compatible server (moto's, in its own process on 127.0.0.1) shared by two data
 directories that stand for two hosts."""
 
+import io
 import json
 import os
 
@@ -119,3 +120,17 @@ def test_uploads_and_models_live_in_the_object_store(storage_url, tmp_path):
 
     delete_corpus(a, "news")
     assert not a.files.exists(model["path"]) and not os.path.exists(cached)
+
+
+def test_an_object_store_that_does_not_answer_is_a_503_and_stores_nothing(tmp_path, monkeypatch):
+    pytest.importorskip("s3fs")
+    for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"):
+        monkeypatch.setenv(name, "testing")
+    store = _host(tmp_path, "a", "s3://nowhere/data?endpoint_url=http://127.0.0.1:1")   # nothing listens there
+    client = create_app(store).test_client()
+    r = client.post("/api/v1/corpora", data={"name": "c", "file": (io.BytesIO(b"some words of text"), "a.txt")},
+                    content_type="multipart/form-data")
+    error = r.get_json()["error"]
+    assert r.status_code == 503 and error["code"] == "storage_unavailable" and "connect" in error["message"]
+    assert client.get("/api/v1/jobs").get_json() == []
+    assert os.listdir(store.path("uploads")) == []

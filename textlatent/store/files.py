@@ -146,6 +146,8 @@ class SharedFiles(Files):
             if endpoint:
                 options["endpoint_url"] = endpoint
             options.setdefault("use_listings_cache", False)   # another host's writes show at once
+            # A store that does not answer fails a request in seconds rather than half a minute.
+            options.setdefault("config_kwargs", {"retries": {"max_attempts": 2}, "connect_timeout": 5})
         elif parts.scheme == "file":
             options.setdefault("auto_mkdir", True)
         self.root = urlunsplit((parts.scheme, parts.netloc, parts.path.rstrip("/"), "", ""))
@@ -166,8 +168,8 @@ class SharedFiles(Files):
             return fn(*args)
         except FileNotFoundError:
             raise
-        except (OSError, TimeoutError) as e:
-            raise StorageError(f"the shared storage {self.root} could not {what}: {e}") from e
+        except Exception as e:       # OSError, and botocore's own (an endpoint that does not answer)
+            raise StorageError(f"the shared storage {self.root} could not {what}: {str(e)[:300]}") from e
 
     def put_file(self, local_path, key):
         self._call("store a file", self.fs.put_file, local_path, self.remote(key))
@@ -210,12 +212,13 @@ class SharedFiles(Files):
 
     def _manifest(self, key):
         try:
-            with self.fs.open(self.remote(f"{key}/{MANIFEST}"), "rb") as fh:
-                return json.loads(fh.read())
+            data = self._call("read a model's manifest", self.fs.cat_file, self.remote(f"{key}/{MANIFEST}"))
         except FileNotFoundError:
             raise StorageError(f"model files {key} are not in the shared storage {self.root}") from None
-        except (OSError, TimeoutError, ValueError) as e:
-            raise StorageError(f"the shared storage {self.root} could not read {key}: {e}") from e
+        try:
+            return json.loads(data)
+        except ValueError as e:
+            raise StorageError(f"model files {key}: a damaged manifest ({e})") from e
 
     def _fetch(self, key, folder, manifest):
         tmp = f"{folder}.tmp-{uuid.uuid4().hex}"

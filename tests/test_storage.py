@@ -134,3 +134,13 @@ def test_an_object_store_that_does_not_answer_is_a_503_and_stores_nothing(tmp_pa
     assert r.status_code == 503 and error["code"] == "storage_unavailable" and "connect" in error["message"]
     assert client.get("/api/v1/jobs").get_json() == []
     assert os.listdir(store.path("uploads")) == []
+
+
+def test_a_failed_job_names_no_path_of_its_worker(config, tmp_path):
+    job = upload_news(config, tmp_path, per_group=5)
+    staged = jobs.get_row(config, job["id"])["params"]["files"][0]
+    os.remove(config.path(staged))                    # gone before a worker took the job
+    jobs.run_job(config, job["id"])
+    failed = jobs.get(config, job["id"])
+    assert failed["status"] == "failed" and config.home not in failed["error"]
+    assert failed["error"].startswith(staged), failed["error"]

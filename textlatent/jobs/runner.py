@@ -86,6 +86,9 @@ def run_job(store, job_id):
     except Exception:      # files left behind (shared storage away) must not keep the job running
         log.exception("job %s: cleaning up after it failed", job_id)
     _clean_workdirs(store, job_id)
+    if values.get("error"):
+        # The row is read on other hosts: a path in this worker's data directory means nothing there.
+        values["error"] = values["error"].replace(store.home + os.sep, "").replace(store.home, "the data directory")
     with store.write() as conn:
         db.update_job(conn, job_id, only_if_status=("running",), status=status,
                       finished=now(), heartbeat=now(), **values)

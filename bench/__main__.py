@@ -10,13 +10,16 @@ from urllib.parse import quote
 
 from .common import GUTENBERG, NEWS, RESULTS, ROOT, WORK, child, median, percentile, save
 from .http import Server, latencies, throughput, wrk
+from .scale import bench_scale  # noqa: F401  (found by name, as the others)
+from .scale import render as render_scale
 
-NAMES = ("ingest", "lda", "word2vec", "similar", "topic_page", "e2e", "memory")
+NAMES = ("ingest", "lda", "word2vec", "similar", "topic_page", "e2e", "memory", "scale")
 
 
 class Run:
-    def __init__(self, quick, reps):
+    def __init__(self, quick, reps, sizes=None):
         self.quick = quick
+        self.sizes = sizes
         self.reps = reps or (1 if quick else 3)
         WORK.mkdir(parents=True, exist_ok=True)
         self.news = str(NEWS)
@@ -290,11 +293,13 @@ def render():
             continue
         r = json.loads(path.read_text())
         m = r["machine"]
+        header = (f"## {name}\n\n{m['date']}, {m['cores']} cores, {m['memory_gib']} GiB, Python {m['python']}, "
+                  f"gensim {m['gensim']}, spaCy {m['spacy']}, numpy {m['numpy']}{' (quick run)' if r.get('quick') else ''}.")
+        if name == "scale":
+            rows.append(render_scale(r, header))
+            continue
         figures = {k: v for k, v in r.items() if k not in ("name", "machine", "conditions", "targets")}
-        lines = [f"## {name}", "",
-                 f"{m['date']}, {m['cores']} cores, {m['memory_gib']} GiB, Python {m['python']}, gensim "
-                 f"{m['gensim']}, spaCy {m['spacy']}, numpy {m['numpy']}{' (quick run)' if r.get('quick') else ''}.",
-                 "", f"Conditions: {r.get('conditions', '')}", "", "| figure | value |", "|---|---|"]
+        lines = [header, "", f"Conditions: {r.get('conditions', '')}", "", "| figure | value |", "|---|---|"]
         for k, v in _flatten(figures):
             lines.append(f"| {k} | {v} |")
         lines += ["", "| target | met |", "|---|---|"]
@@ -344,6 +349,7 @@ def main():
     ap.add_argument("names", nargs="*", default=["all"], help=f"all, or some of: {', '.join(NAMES)}")
     ap.add_argument("--quick", action="store_true", help="a smoke run on a sixth of the data, one repetition")
     ap.add_argument("--reps", type=int, help="repetitions (default 3; quick 1)")
+    ap.add_argument("--sizes", help="scale: the sizes to run, of x1, x4, x10 and 1m (default x1,x4,x10)")
     args = ap.parse_args()
     names = NAMES if args.names == ["all"] else args.names
     unknown = [n for n in names if n not in NAMES]
@@ -351,7 +357,7 @@ def main():
         ap.error(f"unknown benchmark(s) {', '.join(unknown)}; choose from {', '.join(NAMES)}")
     if not NEWS.exists():
         ap.error(f"needs the shared corpora at {NEWS.parent.parent} (set TEXTLATENT_SHARED_CORPORA)")
-    run = Run(args.quick, args.reps)
+    run = Run(args.quick, args.reps, args.sizes.split(",") if args.sizes else None)
     for name in names:
         t = time.perf_counter()
         print(f"== {name} ...", flush=True)

@@ -18,10 +18,10 @@ GUTENBERG = SHARED / "gutenberg8" / "gutenberg8"
 WORD_BENCH = SHARED / "word_benchmarks"
 
 
-def child(task, **args):
-    """Run ``bench.child`` TASK in a fresh process; returns its JSON answer."""
+def child(task, _module="bench.child", **args):
+    """Run TASK of ``_module`` (``bench.child``) in a fresh process; returns its JSON answer."""
     env = dict(os.environ, OPENBLAS_NUM_THREADS=os.environ.get("OPENBLAS_NUM_THREADS", "1"))
-    proc = subprocess.run([sys.executable, "-m", "bench.child", task, json.dumps(args)], cwd=ROOT, env=env,
+    proc = subprocess.run([sys.executable, "-m", _module, task, json.dumps(args)], cwd=ROOT, env=env,
                           capture_output=True, text=True)
     if proc.returncode != 0:
         raise RuntimeError(f"bench task {task} failed:\n{proc.stderr[-4000:]}")

@@ -13,6 +13,7 @@ import socket
 import subprocess
 import sys
 import time
+import urllib.error
 import urllib.request
 from pathlib import Path
 
@@ -63,6 +64,8 @@ def _isolated_env(monkeypatch, tmp_path):
     # Maps after each training by PCA: a second, not UMAP's compile and epochs (the map
     # tests choose their methods themselves).
     monkeypatch.setenv("TEXTLATENT_MAP_METHOD", "pca")
+
+    monkeypatch.delenv("TEXTLATENT_STORAGE_URL", raising=False)
 
 
 @pytest.fixture
@@ -163,6 +166,50 @@ def server(tmp_path):
 
 
 @pytest.fixture(scope="session")
+def object_store(tmp_path_factory):
+    """A real S3-compatible server, moto's standalone server in a process of its own on
+    127.0.0.1, for the session; yields its endpoint URL."""
+    pytest.importorskip("moto.server", reason="needs moto[server] (pip install '.[test]')")
+    pytest.importorskip("s3fs", reason="needs s3fs (pip install '.[test]')")
+    port = _free_port()
+    log = open(tmp_path_factory.mktemp("moto") / "moto.log", "wb")
+    proc = subprocess.Popen([sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
+                            stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+    endpoint = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            urllib.request.urlopen(endpoint, timeout=2)
+            break
+        except urllib.error.HTTPError:
+            break                       # it answers
+        except OSError:
+            if proc.poll() is not None or time.monotonic() > deadline:
+                pytest.fail("moto_server did not start")
+            time.sleep(0.2)
+    yield endpoint
+    proc.terminate()
+    proc.wait(timeout=20)
+    log.close()
+
+
+@pytest.fixture
+def storage_url(object_store, monkeypatch):
+    """A fresh bucket on the test's object store, as a TEXTLATENT_STORAGE_URL (the AWS_*
+    variables hold the test credentials, for this process and the ones it starts)."""
+    import uuid
+
+    import s3fs
+    for name, value in (("AWS_ACCESS_KEY_ID", "testing"), ("AWS_SECRET_ACCESS_KEY", "testing"),
+                        ("AWS_DEFAULT_REGION", "us-east-1")):
+        monkeypatch.setenv(name, value)
+    monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
+    bucket = "textlatent-" + uuid.uuid4().hex[:12]
+    s3fs.S3FileSystem(endpoint_url=object_store).mkdir(bucket)
+    return f"s3://{bucket}/data?endpoint_url={object_store}"
+
+
+@pytest.fixture(scope="session")
 def artifacts(tmp_path_factory):
     """Where tests keep what a person may want to look at (screenshots):
     $TEXTLATENT_TEST_ARTIFACTS, or a folder of the session's temporary directory."""
@@ -181,9 +228,10 @@ class Worker:
     def __init__(self, config):
         env = dict(os.environ, TEXTLATENT_HOME=config.home, TEXTLATENT_DATABASE_URL=config.database_url,
                    TEXTLATENT_WORKERS=str(config.workers), TEXTLATENT_JOB_TIMEOUT=str(config.job_timeout))
-        env.pop("TEXTLATENT_QUEUE_URL", None)
-        if config.queue_url:
-            env["TEXTLATENT_QUEUE_URL"] = config.queue_url
+        for name in ("queue_url", "storage_url"):
+            env.pop("TEXTLATENT_" + name.upper(), None)
+            if getattr(config, name):
+                env["TEXTLATENT_" + name.upper()] = getattr(config, name)
         os.makedirs(config.home, exist_ok=True)
         self.log = open(os.path.join(config.home, "worker.log"), "ab")
         self.proc = subprocess.Popen([sys.executable, "-m", "textlatent.cli", "worker"], env=env,

@@ -132,10 +132,9 @@ def test_bbc_zipped_as_it_ships_keeps_its_class_labels(config, tmp_path):
                     seen.add(f.read_bytes())
                     expected[cls] += 1
     s = ingest(config, "bbc", [str(z)])
-    engine = store.get_engine(config.database_url)
-    with store.read(engine) as conn:
-        corpus_id = store.get_corpus(conn, "bbc")["id"]
-    stored = collections.Counter(d["label"] for d in store.iter_documents(engine, corpus_id, ("position", "label")))
+    with config.read() as conn:
+        corpus_id = db.get_corpus(conn, "bbc")["id"]
+    stored = collections.Counter(d["label"] for d in db.iter_documents(config, corpus_id, ("position", "label")))
     assert stored == expected and None not in stored
     assert s.added == sum(expected.values()) and s.duplicates == 2225 - s.added
     assert any("skipped README.TXT" in line for line in s.report)

@@ -32,7 +32,7 @@ def test_ingest_and_training_run_through_the_sqlite_queue(config, tmp_path, work
     assert job["status"] == "finished", job["error"]
     r = job["result"]
     assert r["added"] + r["duplicates"] + r["empty"] == 400 and r["added"] > 350 and r["vocabulary"] > 1000
-    assert not os.path.exists(job["params"]["upload_dir"])             # staged files removed
+    assert not os.path.exists(config.path(job["params"]["upload_dir"]))   # staged files removed
     lda = jobs.submit(config, "lda", "news", {"num_topics": 4, "passes": 3})
     w2v = jobs.submit(config, "word2vec", "news", {"epochs": 2, "min_count": 2})
     lda, w2v = wait_for(config, lda["id"]), wait_for(config, w2v["id"])

@@ -99,3 +99,11 @@ class Cancelled(TextlatentError):
 
     code = "cancelled"
     status = 409
+
+
+class StorageError(TextlatentError):
+    """The shared storage did not answer, lacks a file it should hold, or holds one that
+    fails its checksum."""
+
+    code = "storage_unavailable"
+    status = 503

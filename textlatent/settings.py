@@ -31,6 +31,10 @@ SETTINGS = [
             "Default: sqlite:///<home>/textlatent.db."),
     Setting("queue_url", None, "Job queue: unset for an SQLite queue in <home>/queue.db, "
             "or redis://host:port/db for a Redis queue shared by several workers."),
+    Setting("storage_url", None, "Where uploads and model files live: unset for the data directory "
+            "(one machine); s3://bucket/prefix for an S3-compatible object store that every serve and "
+            "worker host shares (endpoint: ?endpoint_url=http://host:port or AWS_ENDPOINT_URL; "
+            "credentials: the AWS_* variables). Each host caches model files in <home>/cache."),
     Setting("workers", 2, "Processes used for tokenization and threads used for training.", int),
     Setting("max_upload_mb", 200, "Largest upload the web service accepts, in MiB (larger: HTTP 413).", int),
     Setting("job_timeout", 3600, "Wall-clock limit of one background job, in seconds.", int),
@@ -48,6 +52,7 @@ class Config:
     home: str
     database_url: str
     queue_url: str | None = None
+    storage_url: str | None = None
     workers: int = 2
     max_upload_mb: int = 200
     job_timeout: int = 3600

@@ -51,13 +51,20 @@ def emit(data, as_json, text_fn):
 
 
 class Bar:
-    """A tqdm bar fed by the library's ``progress(done, total, message)`` calls."""
+    """A tqdm bar fed by the library's ``progress(done, total, message)`` calls; when standard
+    error is not a terminal (a log file, a pipe), a log line at least every 10 s instead."""
 
-    def __init__(self, quiet, unit="docs"):
-        self.quiet, self.unit, self.bar = quiet, unit, None
+    def __init__(self, quiet, unit="docs", name="textlatent"):
+        self.quiet, self.unit, self.name, self.bar, self.lines = quiet, unit, name, None, None
 
     def __call__(self, done, total, message):
         if self.quiet:
+            return
+        if self.lines is None and self.bar is None and not sys.stderr.isatty():
+            from ..progress import ProgressLog
+            self.lines = ProgressLog(self.name).start()
+        if self.lines is not None:
+            self.lines(done, total, message)
             return
         from tqdm import tqdm
         if self.bar is None:
@@ -70,6 +77,9 @@ class Bar:
         self.bar.refresh()
 
     def close(self):
+        if self.lines is not None:
+            self.lines.stop()
+            self.lines = None
         if self.bar is not None:
             self.bar.close()
             self.bar = None

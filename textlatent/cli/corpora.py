@@ -59,7 +59,7 @@ def ingest(ctx, sources, name, text_field, id_field, title_field, label_field, d
                                  pos=[p.strip() for p in pos.split(",")] if pos else None,
                                  stop_words=_stop_words(stop_words), lemmas=not no_lemmas,
                                  phrases=not no_phrases, email=email)
-    bar = Bar(quiet)
+    bar = Bar(quiet, name=f"ingest {name}")
     try:
         summary = run(store_of(ctx), name, list(sources), options, settings, workers=workers, progress=bar)
     finally:

@@ -54,8 +54,9 @@ class WorkerSupervisor:
         import threading
         self.env = dict(os.environ, TEXTLATENT_HOME=config.home, TEXTLATENT_DATABASE_URL=config.database_url,
                         TEXTLATENT_PARENT_PID=str(os.getpid()))
-        if config.queue_url:
-            self.env["TEXTLATENT_QUEUE_URL"] = config.queue_url
+        for name in ("queue_url", "storage_url"):
+            if getattr(config, name):
+                self.env["TEXTLATENT_" + name.upper()] = getattr(config, name)
         self.proc = None
         self._stopping = threading.Event()
         self._thread = threading.Thread(target=self._run, name="worker-supervisor", daemon=True)

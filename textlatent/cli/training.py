@@ -23,12 +23,12 @@ def train():
     """Train a model: lda (topics) or word2vec (word vectors)."""
 
 
-def _train(ctx, fn, corpus, params, quiet, as_json, unit, no_map):
+def _train(ctx, fn, corpus, params, quiet, as_json, unit, no_map, name):
     from ..explore.maps import after_training
     from ..jobs.kinds import map_choice
     store = store_of(ctx)
     method = map_choice(store, False if no_map else None)      # a bad map_method setting fails first
-    bar = Bar(quiet, unit)
+    bar = Bar(quiet, unit, f"train {name} {corpus}")
     t = time.perf_counter()
     try:
         model_id = fn(store, corpus, {k: v for k, v in params.items() if v is not None}, progress=bar)
@@ -63,7 +63,7 @@ def _train_command(kind):
     @click.pass_context
     def command(ctx, corpus, no_map, quiet, as_json, **params):
         _train(ctx, kind.train, corpus, params, quiet, as_json, "epochs" if kind.name == "word2vec" else "docs",
-               no_map)
+               no_map, kind.name)
     command.__doc__ = f"{kind.summary}\n\n    \b\n    Example:\n        {kind.example}\n    "
     return train.command(kind.name)(command)
 

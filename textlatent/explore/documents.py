@@ -15,11 +15,10 @@ def overview_in(conn, corpus, top_terms=30, sample=5):
     terms = db.top_terms(conn, corpus["id"], top_terms)
     docs = db.get_documents(conn, corpus["id"], limit=sample,
                             columns=("position", "doc_key", "title", "label", "date", "n_tokens", "text"))
-    n_terms = db.count_terms(conn, corpus["id"])
     for d in docs:
         d["text"] = d["text"][:300]
     return {"name": corpus["name"], "documents": corpus["n_docs"], "tokens": corpus["n_tokens"],
-            "vocabulary": n_terms, "phrases": len(corpus["phrases"] or []), "settings": corpus["settings"],
+            "vocabulary": corpus["n_terms"], "phrases": corpus["n_phrases"], "settings": corpus["settings"],
             "created": corpus["created"].isoformat(timespec="seconds") + "Z",
             "updated": corpus["updated"].isoformat(timespec="seconds") + "Z",
             "top_terms": [{"term": t, "documents": df, "count": cf} for t, df, cf in terms],

@@ -20,4 +20,4 @@ def tokenize_text(store, corpus_name, text):
         raise InvalidInput(f"text longer than {MAX_TEXT:,} characters")
     with store.read() as conn:
         corpus = db.get_corpus(conn, corpus_name)
-    return {"tokens": corpus_terms(corpus, text)}
+    return {"tokens": corpus_terms(store, corpus, text)}

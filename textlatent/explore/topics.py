@@ -20,16 +20,19 @@ TOPN_MAX = 1000
 @functools.lru_cache(maxsize=8)
 def _arrays(folder):
     load = functools.partial(np.load, mmap_mode="r", allow_pickle=False)
+    top = os.path.join(folder, "topic_docs.npy")
     return {
         "vocab": registry.read_json(os.path.join(folder, "vocab.json")),
         "topic_terms": load(os.path.join(folder, "topic_terms.npy")),
         "doc_topics": load(os.path.join(folder, "doc_topics.npy")),
+        "topic_docs": load(top) if os.path.exists(top) else None,    # models trained before it have none
     }
 
 
 def model_arrays(store, model):
     """The stored arrays of an LDA model, memory-mapped: ``vocab`` (V terms), ``topic_terms``
-    (K x V), ``doc_topics`` (n_docs x K, row = document position)."""
+    (K x V), ``doc_topics`` (n_docs x K, row = document position), ``topic_docs`` (K x up to
+    1,000 positions by weight, or None for older models)."""
     return _arrays(registry.model_path(store, model))
 
 
@@ -82,15 +85,22 @@ def topic_documents(store, model, topic, limit=10):
     K = theta.shape[1]
     limit = validate([Param("limit", "int", 10, 1, TOPN_MAX)], {"limit": limit})["limit"]
     topic = check_topic(topic, K)
-    col = np.asarray(theta[:, topic])
-    n = min(limit, len(col))
-    top = np.argpartition(-col, n - 1)[:n]
-    top = top[np.argsort(-col[top])]
+    stored = a["topic_docs"]
+    if stored is not None and (limit <= stored.shape[1] or stored.shape[1] == len(theta)):
+        top = np.asarray(stored[topic, :limit])
+        weights = np.asarray(theta[top, topic])       # a few rows, not the column
+    else:
+        col = np.asarray(theta[:, topic])
+        n = min(limit, len(col))
+        top = np.argpartition(-col, n - 1)[:n]
+        top = top[np.argsort(-col[top])]
+        weights = col[top]
+    weight = dict(zip(top.tolist(), weights.tolist()))
     with store.read() as conn:
         docs = {d["position"]: d for d in db.get_documents(
             conn, model["corpus_id"], positions=top.tolist(),
             columns=("id", "position", "doc_key", "title", "label"))}
-    return [dict(docs[int(i)], weight=round(float(col[i]), 5)) for i in top if int(i) in docs]
+    return [dict(docs[i], weight=round(float(weight[i]), 5)) for i in top.tolist() if i in docs]
 
 
 MAX_LABEL = 200

@@ -122,12 +122,13 @@ def similar(store, corpus_name, positive, negative=(), topn=10, model_id=None):
     topn = validate([Param("topn", "int", 10, 1, TOPN_MAX)], {"topn": topn})["topn"]
     corpus, model = registry.find_model_recent(store, corpus_name, model_id, kind="word2vec")
     vecs = load_vectors(store, model)
-    terms = {"positive": query_terms(vecs, corpus, positive), "negative": query_terms(vecs, corpus, negative)}
+    terms = {"positive": query_terms(store, vecs, corpus, positive),
+             "negative": query_terms(store, vecs, corpus, negative)}
     return {"model_id": model["id"], "positive": positive, "negative": negative, "terms": terms,
             "results": vecs.nearest(terms["positive"], terms["negative"], topn)}
 
 
-def query_terms(vecs, corpus, words):
+def query_terms(store, vecs, corpus, words):
     """The vocabulary terms of typed query ``words``: a word or phrase of the vocabulary as
     typed (``new york`` is ``new_york``), else what the corpus's tokenizer and phrases make
     of it ("Tony Blair's taxes": ``tony_blair``, ``tax``). A word that makes no term (a
@@ -139,7 +140,7 @@ def query_terms(vecs, corpus, words):
         if i is not None:
             out.append(vecs.words[i])
             continue
-        made = corpus_terms(corpus, word)
+        made = corpus_terms(store, corpus, word)
         if not made:
             raise WordNotFound(f"{word!r} makes no term with this corpus's tokenizer (a stop word, a number "
                                "or too short); `textlatent tokenize` shows what it keeps",

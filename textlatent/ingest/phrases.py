@@ -6,13 +6,18 @@ can be read back without unpickling anything.
 
 from gensim.models.phrases import Phrases
 
+# Words and word pairs the learner counts at most (gensim's docs: about 90 bytes each): past
+# it, gensim drops the rarest, which a phrase (at least phrase_min_count times) outlives, so
+# the learner's memory stops growing with the corpus (20 Newsgroups whole needs 1.08 M).
+MAX_VOCABULARY = 2_000_000
+
 
 class PhraseLearner:
     def __init__(self, settings):
         # Stop words are already gone, so no connector words; a space delimiter cannot
         # occur inside a token, so exported phrases split back into their two words.
         self.model = Phrases(min_count=settings.phrase_min_count, threshold=settings.phrase_threshold,
-                             delimiter=" ", connector_words=frozenset(), max_vocab_size=20_000_000)
+                             delimiter=" ", connector_words=frozenset(), max_vocab_size=MAX_VOCABULARY)
         self.batch = []
 
     def add(self, tokens):

@@ -1,15 +1,20 @@
-"""Uploaded files: stage them in the data directory and check that they read.
+"""Uploaded files: stage them in the store's files and check that they read.
 
 The check reads every document once (decoding, CSV columns, JSONL lines, archive
 safety) without tokenizing, so a broken file is refused while the uploader waits,
 with the file and line that failed, and only files that will ingest reach a job.
-A :class:`StagedUpload` is the ingest job's parameters; this module owns its folder.
+A :class:`StagedUpload` is the ingest job's parameters: storage keys
+(``uploads/<id>/0000/news.jsonl``), which any worker host can read (see
+:mod:`textlatent.store.files`); this module owns their folder.
 """
 
 import codecs
+
+import contextlib
 import os
 import re
 import shutil
+import tempfile
 import uuid
 from dataclasses import dataclass
 
@@ -48,20 +53,24 @@ def read_options(form):
 
 @dataclass(frozen=True)
 class StagedUpload:
-    """Files saved in the data directory, checked, waiting for their ingest job.
+    """Files saved in the store, checked, waiting for their ingest job.
 
-    ``files``: paths of the saved files; ``folder``: the upload's own folder (removed with
-    :meth:`discard`); ``read``: the :class:`ReadOptions` fields; ``tokenizer``: the
-    tokenizer settings of a new corpus, or None for the defaults.
+    ``files``: storage keys of the saved files; ``folder``: the upload's own key prefix
+    (removed with :meth:`discard`); ``read``: the :class:`ReadOptions` fields;
+    ``tokenizer``: the tokenizer settings of a new corpus, or None for the defaults;
+    ``documents``: how many documents with text the files hold (counted when staged). (Jobs
+    queued before storage keys named absolute paths; those still work on their host.)
     """
 
     files: tuple
     folder: str
     read: dict
     tokenizer: dict | None = None
+    documents: int | None = None
 
     def to_params(self):
-        params = {"files": list(self.files), "upload_dir": self.folder, "read": dict(self.read)}
+        params = {"files": list(self.files), "upload_dir": self.folder, "read": dict(self.read),
+                  "documents": self.documents}
         if self.tokenizer:
             params["tokenizer"] = self.tokenizer
         return params
@@ -69,14 +78,27 @@ class StagedUpload:
     @classmethod
     def from_params(cls, params):
         return cls(tuple(params.get("files", ())), params.get("upload_dir", ""), dict(params.get("read", {})),
-                   params.get("tokenizer"))
+                   params.get("tokenizer"), params.get("documents"))
 
-    def exists(self):
-        return all(os.path.exists(f) for f in self.files)
+    def exists(self, store):
+        return all(os.path.exists(f) if os.path.isabs(f) else store.files.exists(f) for f in self.files)
 
-    def discard(self):
-        if self.folder:
+    def discard(self, store):
+        if os.path.isabs(self.folder):
             shutil.rmtree(self.folder, ignore_errors=True)
+        elif self.folder:
+            store.files.remove(self.folder)
+
+    @contextlib.contextmanager
+    def local_paths(self, store):
+        """Paths on this host holding the files (copies in a temporary folder, removed at
+        the end, when the files are in shared storage)."""
+        os.makedirs(store.path("tmp"), exist_ok=True)
+        scratch = tempfile.mkdtemp(prefix="upload-", dir=store.path("tmp"))
+        try:
+            yield [f if os.path.isabs(f) else store.files.local_file(f, scratch) for f in self.files]
+        finally:
+            shutil.rmtree(scratch, ignore_errors=True)
 
 
 def uploads_dir(store):
@@ -118,10 +140,11 @@ def stage(store, corpus_name, files, options=None):
         raise InvalidInput("send one or more files in the 'file' field")
     if len(files) > MAX_FILES:
         raise InvalidInput(f"at most {MAX_FILES} files in one upload; put more in a .zip")
-    folder = os.path.join(uploads_dir(store), uuid.uuid4().hex)
+    upload_id = uuid.uuid4().hex
+    folder = os.path.join(uploads_dir(store), upload_id)
     os.makedirs(folder)
     try:
-        paths = []
+        paths, keys = [], []
         for i, (filename, stream) in enumerate(files):
             safe = safe_filename(filename)
             if file_suffix(safe) not in SUPPORTED:
@@ -133,10 +156,17 @@ def stage(store, corpus_name, files, options=None):
             if os.path.getsize(path) == 0:
                 raise InvalidInput(f"{safe}: the file is empty")
             paths.append(path)
-        count_documents(paths, ReadOptions(**options), name)
-        return StagedUpload(tuple(paths), folder, dict(options))
+            keys.append(f"uploads/{upload_id}/{i:04d}/{safe}")
+        n = count_documents(paths, ReadOptions(**options), name)
+        if store.files.shared:
+            for path, key in zip(paths, keys):
+                store.files.put_file(path, key)
+            shutil.rmtree(folder, ignore_errors=True)
+        return StagedUpload(tuple(keys), f"uploads/{upload_id}", dict(options), documents=n)
     except BaseException:
         shutil.rmtree(folder, ignore_errors=True)
+        if store.files.shared:
+            store.files.remove(f"uploads/{upload_id}")
         raise
 
 

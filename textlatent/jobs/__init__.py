@@ -36,7 +36,7 @@ def submit_upload(store, corpus_name, files, options=None, queue=None):
     try:
         return submit(store, "ingest", corpus_name, staged.to_params(), queue)
     except BaseException:
-        staged.discard()
+        staged.discard(store)
         raise
 
 

@@ -23,9 +23,10 @@ class JobKind:
 
     ``validate(store, corpus_name, params) -> (corpus_name, params)`` raises the library's
     error for bad input; ``run(store, job, progress) -> (model_id or None, result or None)``;
-    ``produces``: "corpus", "model" or "map" (of the model ``model_id``); ``params``: the parameter table that forms, CLI
-    options and the OpenAPI document describe; ``ended(params, status)`` cleans what the
-    parameters hold once the job ended (files of an upload, say). A kind that trains a
+    ``produces``: "corpus", "model" or "map" (of the model ``model_id``); ``params``: the
+    parameter table that forms, CLI options and the OpenAPI document describe;
+    ``ended(store, params, status)`` cleans what the parameters hold once the job ended
+    (files of an upload, say). A kind that trains a
     model also names its ``train(store, corpus_name, params, progress, workdir_prefix)``,
     which the CLI calls in its own process, and an ``example`` of its command line.
     """
@@ -36,7 +37,7 @@ class JobKind:
     run: Callable
     produces: str
     params: tuple = ()
-    ended: Callable = field(default=lambda params, status: None)
+    ended: Callable = field(default=lambda store, params, status: None)
     train: Callable | None = None
     example: str = ""
 
@@ -52,7 +53,7 @@ def _validate_ingest(store, corpus_name, params):
     staged = StagedUpload.from_params(params)
     if not staged.files:
         raise InvalidInput("an ingest job needs the files of an upload")
-    if not staged.exists():
+    if not staged.exists(store):
         raise Conflict("the uploaded files of this job are gone; upload them again")
     ReadOptions(**staged.read)                 # validates split
     if staged.tokenizer:
@@ -63,15 +64,16 @@ def _validate_ingest(store, corpus_name, params):
 def _run_ingest(store, job, progress):
     staged = StagedUpload.from_params(job["params"])
     settings = TokenizerSettings.from_dict(staged.tokenizer) if staged.tokenizer else None
-    summary = ingest(store, job["corpus_name"], list(staged.files), ReadOptions(**staged.read), settings,
-                     progress=progress)
+    with staged.local_paths(store) as paths:
+        summary = ingest(store, job["corpus_name"], paths, ReadOptions(**staged.read), settings, progress=progress,
+                         expected=staged.documents)
     return None, summary.to_dict()
 
 
-def _ingest_ended(params, status):
+def _ingest_ended(store, params, status):
     # A failed or cancelled ingest keeps its files, so that it can be retried.
     if status == "finished":
-        StagedUpload.from_params(params).discard()
+        StagedUpload.from_params(params).discard(store)
 
 
 # -- training --------------------------------------------------------------------------------

@@ -29,6 +29,7 @@ import time
 from sqlalchemy.exc import OperationalError
 
 from ..errors import Cancelled, Conflict, TextlatentError
+from ..progress import ProgressLog
 from ..store import queries as db
 from ..store import schema
 from ..store.schema import now
@@ -79,7 +80,10 @@ def run_job(store, job_id):
     except OSError:
         pass
     status = _watch(store, job, owner, pid, shared)
-    KINDS[job["kind"]].ended(job["params"], status)
+    try:
+        KINDS[job["kind"]].ended(store, job["params"], status)
+    except Exception:      # files left behind (shared storage away) must not keep the job running
+        log.exception("job %s: cleaning up after it failed", job_id)
     _clean_workdirs(store, job_id)
     return status
 
@@ -94,7 +98,15 @@ def _run_in_child(config, job, owner, shared):
         shared.write(done, total, str(message)[:500])
         if shared.flag != procs.NONE:
             raise Cancelled("cancelled")
-    status, values = _execute(store, job, progress, shared)
+    # The worker's log gets a progress line at least every 10 s (documents, rate, ETA).
+    logged = ProgressLog(f"job {job['id']} ({job['kind']} {job['corpus_name']})", forward=progress).start()
+    try:
+        status, values = _execute(store, job, logged, shared)
+    finally:
+        logged.stop()
+    if values.get("error"):
+        # The row is read on other hosts: a path in this worker's data directory means nothing there.
+        values["error"] = values["error"].replace(store.home + os.sep, "").replace(store.home, "the data directory")
     with store.write() as conn:      # a finished job was written by its commit (_finish_owned)
         db.update_job(conn, job["id"], only_if_status=("running",), only_if_worker=owner, status=status,
                       finished=now(), heartbeat=now(), **values)

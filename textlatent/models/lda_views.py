@@ -15,13 +15,16 @@ from .ldavis import write_ldavis
 
 log = logging.getLogger(__name__)
 
+TOP_DOCUMENTS = 1000     # documents kept per topic, by weight: a topic's page never scans them all
+
 
 def save_views(model, stored, dictionary, remap, matrix, workdir, progress):
     """Save the trained ``model``'s arrays and views into ``workdir`` and return its quality
     figures: ``lambda.npy``, ``alpha.npy``, ``eta.npy``, ``topic_terms.npy`` (K x V,
     rows summing to 1), ``vocab.json`` (V terms), ``doc_topics.npy`` (n_docs x K, row =
-    document position), ``ldavis.json`` (pyLDAvis's prepared data). A figure or view
-    that fails is left out and its reason put in ``metrics["view_errors"]``."""
+    document position), ``topic_docs.npy`` (K x min(n_docs, TOP_DOCUMENTS) document positions,
+    by weight), ``ldavis.json`` (pyLDAvis's prepared data). A figure or view that fails is
+    left out and its reason put in ``metrics["view_errors"]``."""
     K = model.num_topics
     vocab = [dictionary[i] for i in range(len(dictionary))]
     lam = model.state.get_lambda().astype(np.float32)
@@ -41,6 +44,7 @@ def save_views(model, stored, dictionary, remap, matrix, workdir, progress):
         _infer_rows(model, [matrix.row(i) for i in rows], rows, theta)
         progress(rows[-1] + 1, n, "topic mixtures of documents")
     theta.flush()
+    np.save(os.path.join(workdir, "topic_docs.npy"), top_documents(theta))
     doc_lengths = matrix.lengths()
     term_freq = matrix.term_freq(len(vocab))
 
@@ -73,6 +77,17 @@ def _view(errors, name, compute):
         log.warning("LDA view %s failed: %s", name, e, exc_info=True)
         errors[name] = f"{type(e).__name__}: {e}"[:500]
         return None
+
+def top_documents(theta, n=TOP_DOCUMENTS):
+    """For each topic, the positions of the ``n`` documents where it weighs most, heaviest
+    first: an int64 array K x min(n, n_docs)."""
+    n = min(n, len(theta))
+    out = np.empty((theta.shape[1], n), dtype=np.int64)
+    for k in range(theta.shape[1]):
+        col = np.asarray(theta[:, k])
+        top = np.argpartition(-col, n - 1)[:n]
+        out[k] = top[np.argsort(-col[top], kind="stable")]
+    return out
 
 
 def _infer_rows(model, chunk, rows, theta):

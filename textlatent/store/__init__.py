@@ -13,6 +13,7 @@ import time
 
 from ..settings import Config, load_settings
 from . import schema
+from .files import open_files
 
 
 class Store:
@@ -23,6 +24,7 @@ class Store:
             raise TypeError(f"Store() takes a textlatent Config, not {type(config).__name__}")
         self.config = config
         self.engine = schema.get_engine(config.database_url)
+        self.files = open_files(config)        # uploads and model files: see .files
         self._remembered = {}
         self._lock = threading.Lock()
         # Set by a job's runner: called as on_commit(conn, model_id=..., result=...) inside the
@@ -37,6 +39,7 @@ class Store:
     home = property(lambda self: self.config.home)
     database_url = property(lambda self: self.config.database_url)
     queue_url = property(lambda self: self.config.queue_url)
+    storage_url = property(lambda self: self.config.storage_url)
     workers = property(lambda self: self.config.workers)
     job_timeout = property(lambda self: self.config.job_timeout)
     max_upload_mb = property(lambda self: self.config.max_upload_mb)

@@ -4,13 +4,17 @@ Each function takes an open connection (see :meth:`textlatent.store.Store.read` 
 ``write``) except the streams, which read in batches, each batch its own short transaction.
 """
 
+import datetime as dt
 import unicodedata
 
-from sqlalchemy import bindparam, delete, func, insert, select, update
+from sqlalchemy import bindparam, delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from ..errors import Conflict, CorpusNotFound, JobNotFound, ModelNotFound
-from .schema import corpora, documents, jobs, meta, models, now, terms
+from .schema import corpora, documents, ingests, jobs, meta, models, now, phrases, terms
+
+# A corpus whose first ingest has not finished is not there yet for anyone else.
+SHOWN = corpora.c.version > 0
 
 # -- corpora ---------------------------------------------------------------------------------
 
@@ -20,32 +24,40 @@ def _nfc(name):
 
 
 def get_corpus(conn, name):
-    row = conn.execute(select(corpora).where(corpora.c.name == _nfc(name))).mappings().first()
+    row = conn.execute(select(corpora).where(corpora.c.name == _nfc(name), SHOWN)).mappings().first()
     if row is None:
-        names = list(conn.execute(select(corpora.c.name).order_by(corpora.c.name)).scalars())
+        names = list(conn.execute(select(corpora.c.name).where(SHOWN).order_by(corpora.c.name)).scalars())
         hint = f" Known corpora: {', '.join(names)}." if names else " There are no corpora yet: ingest one first."
         raise CorpusNotFound(f"no corpus named {name!r}.{hint}", name=name)
     return dict(row)
 
 
-def find_corpus(conn, name):
-    row = conn.execute(select(corpora).where(corpora.c.name == _nfc(name))).mappings().first()
+def find_corpus(conn, name, hidden=False):
+    """The corpus row, or None; with ``hidden`` also one whose first ingest is still writing."""
+    q = select(corpora).where(corpora.c.name == _nfc(name))
+    row = conn.execute(q if hidden else q.where(SHOWN)).mappings().first()
     return dict(row) if row else None
 
 
 def get_corpus_by_id(conn, corpus_id):
-    row = conn.execute(select(corpora).where(corpora.c.id == corpus_id)).mappings().first()
+    row = conn.execute(select(corpora).where(corpora.c.id == corpus_id, SHOWN)).mappings().first()
     if row is None:
         raise CorpusNotFound(f"no corpus with id {corpus_id}")
     return dict(row)
 
 
 def list_corpora(conn):
-    n_terms = (select(terms.c.corpus_id, func.count().label("n_terms"))
-               .group_by(terms.c.corpus_id).subquery())
-    q = (select(corpora, func.coalesce(n_terms.c.n_terms, 0).label("n_terms"))
-         .outerjoin(n_terms, n_terms.c.corpus_id == corpora.c.id).order_by(corpora.c.name))
-    return [dict(r) for r in conn.execute(q).mappings()]
+    """Every corpus row, by name (the counts are columns of the row: no scan of terms)."""
+    return [dict(r) for r in conn.execute(select(corpora).where(SHOWN).order_by(corpora.c.name)).mappings()]
+
+
+def get_phrases(conn, corpus_id):
+    """The corpus's learned bigrams ``[[a, b], ...]``, or None before its first ingest froze them."""
+    return conn.execute(select(phrases.c.pairs).where(phrases.c.corpus_id == corpus_id)).scalar_one_or_none()
+
+
+def has_phrases(conn, corpus_id):
+    return conn.execute(select(phrases.c.corpus_id).where(phrases.c.corpus_id == corpus_id)).first() is not None
 
 
 def create_corpus(conn, name, settings):
@@ -53,22 +65,33 @@ def create_corpus(conn, name, settings):
     try:
         with conn.begin_nested():
             cid = conn.execute(insert(corpora).values(
-                name=name, settings=settings, phrases=None, n_docs=0, n_tokens=0,
-                created=t, updated=t)).inserted_primary_key[0]
+                name=name, settings=settings, n_docs=0, n_tokens=0, n_terms=0, n_phrases=0,
+                version=0, created=t, updated=t)).inserted_primary_key[0]
     except IntegrityError:
         raise Conflict(f"a corpus named {name!r} already exists") from None
-    return get_corpus(conn, name) | {"id": cid}
+    return find_corpus(conn, name, hidden=True) | {"id": cid}
 
 
 def delete_corpus(conn, corpus_id):
     # Explicit deletes: foreign-key cascades are not on in every database's default set-up.
-    for table in (models, terms, documents):
+    for table in (models, terms, documents, phrases, ingests):
         conn.execute(delete(table).where(table.c.corpus_id == corpus_id))
     conn.execute(delete(corpora).where(corpora.c.id == corpus_id))
 
 
-def corpus_hashes(conn, corpus_id):
-    return set(conn.execute(select(documents.c.content_hash).where(documents.c.corpus_id == corpus_id)).scalars())
+def _n_docs(corpus_id):
+    return select(corpora.c.n_docs).where(corpora.c.id == corpus_id).scalar_subquery()
+
+
+def visible(corpus_id):
+    """The documents of a corpus that readers see: not those an unfinished ingest is writing."""
+    return (documents.c.corpus_id == corpus_id) & (documents.c.position < _n_docs(corpus_id))
+
+
+def existing_hashes(conn, corpus_id, hashes):
+    """Those of ``hashes`` (a batch of content hashes) that the corpus holds already."""
+    q = select(documents.c.content_hash).where(visible(corpus_id), documents.c.content_hash.in_(list(hashes)))
+    return set(conn.execute(q).scalars())
 
 
 def load_terms(conn, corpus_id):
@@ -82,10 +105,6 @@ def top_terms(conn, corpus_id, n):
     q = (select(terms.c.term, terms.c.df, terms.c.cf).where(terms.c.corpus_id == corpus_id)
          .order_by(terms.c.cf.desc(), terms.c.id).limit(n))
     return [tuple(r) for r in conn.execute(q)]
-
-
-def count_terms(conn, corpus_id):
-    return conn.execute(select(func.count()).select_from(terms).where(terms.c.corpus_id == corpus_id)).scalar_one()
 
 
 def save_terms(conn, corpus_id, old_n, term_list, df, cf, changed):
@@ -105,11 +124,45 @@ def insert_documents(conn, rows):
         conn.execute(insert(documents), rows)
 
 
-def finish_ingest(conn, corpus_id, n_docs, n_tokens, phrases):
-    values = {"n_docs": n_docs, "n_tokens": n_tokens, "updated": now()}
-    if phrases is not None:
-        values["phrases"] = phrases
+def finish_ingest(conn, corpus_id, n_docs, n_tokens, n_terms, pairs):
+    """Record an ingest's new counts (and, on the first, its phrases ``pairs``); the corpus's
+    version goes up by one, so per-process caches of it are renewed."""
+    values = {"n_docs": n_docs, "n_tokens": n_tokens, "n_terms": n_terms, "updated": now(),
+              "version": corpora.c.version + 1}
+    if pairs is not None:
+        conn.execute(insert(phrases).values(corpus_id=corpus_id, pairs=pairs))
+        values["n_phrases"] = len(pairs)
     conn.execute(update(corpora).where(corpora.c.id == corpus_id).values(**values))
+
+
+def claim_ingest(conn, corpus_id, owner, stale_seconds):
+    """Take the corpus's ingest row for ``owner``: True, or False while another ingest holds
+    it with a heartbeat newer than ``stale_seconds``. An ingest that stopped without letting
+    go (a killed process) loses it, and its rows are dropped (see :func:`drop_staged`)."""
+    try:
+        with conn.begin_nested():
+            conn.execute(insert(ingests).values(corpus_id=corpus_id, owner=owner, heartbeat=now()))
+        return True
+    except IntegrityError:
+        stale = now() - dt.timedelta(seconds=stale_seconds)
+        return conn.execute(update(ingests).where(ingests.c.corpus_id == corpus_id, ingests.c.heartbeat < stale)
+                            .values(owner=owner, heartbeat=now())).rowcount > 0
+
+
+def beat_ingest(conn, corpus_id, owner):
+    """Renew the claim; False when ``owner`` lost it."""
+    return conn.execute(update(ingests).where(ingests.c.corpus_id == corpus_id, ingests.c.owner == owner)
+                        .values(heartbeat=now())).rowcount > 0
+
+
+def release_ingest(conn, corpus_id, owner):
+    conn.execute(delete(ingests).where(ingests.c.corpus_id == corpus_id, ingests.c.owner == owner))
+
+
+def drop_staged(conn, corpus_id):
+    """Delete the rows an unfinished ingest wrote (positions from n_docs up)."""
+    conn.execute(delete(documents).where(documents.c.corpus_id == corpus_id,
+                                         documents.c.position >= _n_docs(corpus_id)))
 
 
 def iter_token_blobs(store, corpus_id, batch=2000):
@@ -119,7 +172,7 @@ def iter_token_blobs(store, corpus_id, batch=2000):
         with store.read() as conn:
             rows = conn.execute(
                 select(documents.c.position, documents.c.tokens)
-                .where(documents.c.corpus_id == corpus_id, documents.c.position > last)
+                .where(visible(corpus_id), documents.c.position > last)
                 .order_by(documents.c.position).limit(batch)).all()
         if not rows:
             return
@@ -135,8 +188,7 @@ def iter_documents(store, corpus_id, columns=("position", "doc_key", "title", "l
     last = -1
     while True:
         with store.read() as conn:
-            rows = conn.execute(select(*cols).where(documents.c.corpus_id == corpus_id,
-                                                    documents.c.position > last)
+            rows = conn.execute(select(*cols).where(visible(corpus_id), documents.c.position > last)
                                 .order_by(documents.c.position).limit(batch)).mappings().all()
         if not rows:
             return
@@ -146,7 +198,7 @@ def iter_documents(store, corpus_id, columns=("position", "doc_key", "title", "l
 
 def get_documents(conn, corpus_id, positions=None, limit=None, columns=None):
     cols = [documents.c[c] for c in columns] if columns else [documents]
-    q = select(*cols).where(documents.c.corpus_id == corpus_id)
+    q = select(*cols).where(visible(corpus_id))
     if positions is not None:
         q = q.where(documents.c.position.in_([int(p) for p in positions]))
     q = q.order_by(documents.c.position)
@@ -156,7 +208,7 @@ def get_documents(conn, corpus_id, positions=None, limit=None, columns=None):
 
 
 def content_hashes_in_order(conn, corpus_id):
-    return conn.execute(select(documents.c.content_hash).where(documents.c.corpus_id == corpus_id)
+    return conn.execute(select(documents.c.content_hash).where(visible(corpus_id))
                         .order_by(documents.c.position)).scalars()
 
 

@@ -1,15 +1,16 @@
 """The model registry: where model files go, provenance rows, and finding a model.
 
-A model is trained into a temporary folder under the data directory and renamed into
-place only when complete, in the same step as its row is committed; nothing is ever
-overwritten, so a crash leaves the previous models untouched.
+A model is trained into a temporary folder under the data directory and stored (see
+:mod:`.files`: renamed into place, or sent to shared storage with its manifest last)
+only when complete, just before its row is committed; nothing is ever overwritten, so a
+crash leaves the previous models untouched. Rows name model folders by key, the same on
+every host.
 """
 
 import hashlib
 import json
 import os
 import platform
-import shutil
 import uuid
 
 from .. import __version__
@@ -30,7 +31,7 @@ def corpus_fingerprint(conn, corpus):
     """sha256 of the tokenizer settings, phrases and the documents' hashes in order."""
     h = hashlib.sha256()
     h.update(json.dumps(corpus["settings"], sort_keys=True).encode())
-    h.update(json.dumps(corpus["phrases"]).encode())
+    h.update(json.dumps(db.get_phrases(conn, corpus["id"])).encode())
     for content_hash in db.content_hashes_in_order(conn, corpus["id"]):
         h.update(content_hash.encode())
     return h.hexdigest()
@@ -45,12 +46,10 @@ def new_workdir(store, prefix=".tmp-"):
 
 
 def commit_model(store, corpus, kind, params, seed, train_seconds, metrics, workdir):
-    """Move ``workdir`` into place and record the model with the corpus's fingerprint
-    (taken in the same transaction); returns its id."""
-    rel = os.path.join("models", uuid.uuid4().hex)
-    final = store.path(rel)
-    _fsync_dir_files(workdir)
-    os.rename(workdir, final)
+    """Store ``workdir`` as the model's files (see :mod:`.files`) and record the model with
+    the corpus's fingerprint (taken in the same transaction); returns its id."""
+    rel = "models/" + uuid.uuid4().hex          # a key: the same on every host
+    store.files.put_model(workdir, rel)
     try:
         with store.write() as conn:
             db.get_corpus(conn, corpus["name"])   # still there?
@@ -61,18 +60,14 @@ def commit_model(store, corpus, kind, params, seed, train_seconds, metrics, work
             store.committing(conn, model_id=model_id)
             return model_id
     except BaseException:
-        shutil.rmtree(final, ignore_errors=True)
+        store.files.remove(rel)
         raise
 
 
-def _fsync_dir_files(folder):
-    for name in os.listdir(folder):
-        with open(os.path.join(folder, name), "rb") as fh:
-            os.fsync(fh.fileno())
-
-
 def model_path(store, model, *parts):
-    return store.path(model["path"], *parts)
+    """A path on this host inside the model's folder (fetched into this host's cache first
+    when the files are in shared storage)."""
+    return os.path.join(store.files.model_folder(model["path"]), *parts)
 
 
 def find_model(store, corpus_name, model_id=None, kind=None):

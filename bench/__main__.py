@@ -10,8 +10,9 @@ from urllib.parse import quote
 
 from .common import GUTENBERG, NEWS, RESULTS, ROOT, WORK, child, median, percentile, save
 from .http import Server, latencies, throughput, wrk
+from .quality import render as render_quality, run_quality
 
-NAMES = ("ingest", "lda", "word2vec", "similar", "topic_page", "e2e", "memory")
+NAMES = ("ingest", "lda", "word2vec", "similar", "topic_page", "e2e", "memory", "quality")
 
 
 class Run:
@@ -265,6 +266,10 @@ def bench_e2e(run):
             "lda_done_s": round(t_train, 2), "wall_s": round(wall, 2), "targets": {"<= 120 s": wall <= 120}}
 
 
+def bench_quality(run):
+    return run_quality(run)
+
+
 def bench_memory(run):
     copies = (1, 2) if run.quick else (1, 4)
     out = {}
@@ -289,6 +294,9 @@ def render():
             rows.append(f"## {name}\n\nnot run yet.\n")
             continue
         r = json.loads(path.read_text())
+        if name == "quality":
+            rows.append(render_quality(r))
+            continue
         m = r["machine"]
         figures = {k: v for k, v in r.items() if k not in ("name", "machine", "conditions", "targets")}
         lines = [f"## {name}", "",

@@ -103,3 +103,38 @@ def test_tiny_corpora_lower_no_below_and_overrides_apply():
     assert choose_defaults(stats_of(5000, 50), 2, rule={"no_below": 3, "alpha": "auto"})["no_below"] == 3
     empty = CorpusStats(documents=1, tokens=0, vocabulary=0, doc_share=(), token_share=())
     assert choose_defaults(empty, 1)["passes"] >= 1
+
+
+def test_train_lda_records_what_the_rule_chose(trained):
+    """The session's model was trained with num_topics, passes, workers and seed given:
+    everything else the rule chose, and the model says so wherever it is listed."""
+    from click.testing import CliRunner
+
+    from textlatent import registry, stoplists
+    from textlatent.cli import cli
+    from textlatent.corpus import StoredCorpus
+    from textlatent.models.lda_defaults import corpus_stats
+    from web import create_app
+
+    config = trained["config"]
+    _, model = registry.get_model(config, trained["lda"])
+    p = model["params"]
+    assert p["auto"] == [k for k in CHOSEN if k not in ("passes", "workers")]
+    assert p["passes"] == 10 and p["workers"] == 1
+    stats = corpus_stats(StoredCorpus(config, "news"), stoplists.SMART_EN)
+    chosen = choose_defaults(stats, 4, workers=config.workers)
+    assert {k: p[k] for k in p["auto"]} == {k: chosen[k] for k in p["auto"]}
+    assert model["metrics"]["corpus_stats"] == stats.summary()
+    assert model["metrics"]["num_terms"] == len(model_vocab(config, model))
+
+    out = CliRunner().invoke(cli, ["--home", config.home, "models", "news"]).output
+    line = next(x for x in out.splitlines() if x.startswith(f"{trained['lda']}\t"))
+    assert f"no_above={p['no_above']}" in line and "passes=" not in line.split("chosen from the corpus:")[1]
+    page = create_app(config).test_client().get("/corpora/news").get_data(as_text=True)
+    assert page.count('title="chosen from the corpus"') >= len(p["auto"])
+    assert f"no_above={p['no_above']}<abbr" in page and "passes=10 " in page
+
+
+def model_vocab(config, model):
+    from textlatent.topics import model_arrays
+    return model_arrays(config, model)["vocab"]

@@ -110,10 +110,12 @@ def test_train_lda_records_what_the_rule_chose(trained):
     everything else the rule chose, and the model says so wherever it is listed."""
     from click.testing import CliRunner
 
-    from textlatent import registry, stoplists
     from textlatent.cli import cli
     from textlatent.corpus import StoredCorpus
+    from textlatent.explore.topics import model_arrays
+    from textlatent.ingest.stoplists import SMART_EN
     from textlatent.models.lda_defaults import corpus_stats
+    from textlatent.store import registry
     from web import create_app
 
     config = trained["config"]
@@ -121,11 +123,11 @@ def test_train_lda_records_what_the_rule_chose(trained):
     p = model["params"]
     assert p["auto"] == [k for k in CHOSEN if k not in ("passes", "workers")]
     assert p["passes"] == 10 and p["workers"] == 1
-    stats = corpus_stats(StoredCorpus(config, "news"), stoplists.SMART_EN)
+    stats = corpus_stats(StoredCorpus(config, "news"), SMART_EN)
     chosen = choose_defaults(stats, 4, workers=config.workers)
     assert {k: p[k] for k in p["auto"]} == {k: chosen[k] for k in p["auto"]}
     assert model["metrics"]["corpus_stats"] == stats.summary()
-    assert model["metrics"]["num_terms"] == len(model_vocab(config, model))
+    assert model["metrics"]["num_terms"] == len(model_arrays(config, model)["vocab"])
 
     out = CliRunner().invoke(cli, ["--home", config.home, "models", "news"]).output
     line = next(x for x in out.splitlines() if x.startswith(f"{trained['lda']}\t"))
@@ -134,7 +136,3 @@ def test_train_lda_records_what_the_rule_chose(trained):
     assert page.count('title="chosen from the corpus"') >= len(p["auto"])
     assert f"no_above={p['no_above']}<abbr" in page and "passes=10 " in page
 
-
-def model_vocab(config, model):
-    from textlatent.topics import model_arrays
-    return model_arrays(config, model)["vocab"]

@@ -5,10 +5,9 @@ import random
 
 import pytest
 
-from textlatent import registry
-from textlatent.ingest import ingest
-from textlatent.sources import ReadOptions
-from textlatent.topics import train_lda
+from textlatent.ingest import ReadOptions, ingest
+from textlatent.models import train_lda
+from textlatent.store import registry
 
 from .conftest import shared
 

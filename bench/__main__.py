@@ -10,10 +10,11 @@ from urllib.parse import quote
 
 from .common import GUTENBERG, NEWS, RESULTS, ROOT, WORK, child, median, percentile, save
 from .http import Server, latencies, throughput, wrk
+from .quality import render as render_quality, run_quality
 from .scale import bench_scale  # noqa: F401  (found by name, as the others)
 from .scale import render as render_scale
 
-NAMES = ("ingest", "lda", "word2vec", "similar", "topic_page", "e2e", "memory", "scale")
+NAMES = ("ingest", "lda", "word2vec", "similar", "topic_page", "e2e", "memory", "scale", "quality")
 
 
 class Run:
@@ -268,6 +269,10 @@ def bench_e2e(run):
             "lda_done_s": round(t_train, 2), "wall_s": round(wall, 2), "targets": {"<= 120 s": wall <= 120}}
 
 
+def bench_quality(run):
+    return run_quality(run)
+
+
 def bench_memory(run):
     copies = (1, 2) if run.quick else (1, 4)
     out = {}
@@ -292,6 +297,9 @@ def render():
             rows.append(f"## {name}\n\nnot run yet.\n")
             continue
         r = json.loads(path.read_text())
+        if name == "quality":
+            rows.append(render_quality(r))
+            continue
         m = r["machine"]
         header = (f"## {name}\n\n{m['date']}, {m['cores']} cores, {m['memory_gib']} GiB, Python {m['python']}, "
                   f"gensim {m['gensim']}, spaCy {m['spacy']}, numpy {m['numpy']}{' (quick run)' if r.get('quick') else ''}.")

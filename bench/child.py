@@ -137,10 +137,16 @@ def _textlatent_docs(home, name, **params):
 
 def lda_tomotopy(home, name, seed, iterations=200):
     """tomotopy's collapsed Gibbs LDA on textlatent's tokens (2 workers)."""
+    docs, labels, _ = _textlatent_docs(home, name)
+    return tomotopy_lda(docs, labels, 20, seed, iterations)
+
+
+def tomotopy_lda(docs, labels, num_topics, seed, iterations, **options):
+    """tomotopy ``LDAModel(k=num_topics, **options)`` on the non-empty token lists of
+    ``docs``, trained ``iterations`` Gibbs iterations with 2 workers."""
     import tomotopy as tp
     from textlatent.models.quality import nmi
-    docs, labels, _ = _textlatent_docs(home, name)
-    model = tp.LDAModel(k=20, seed=seed)
+    model = tp.LDAModel(k=num_topics, seed=seed, **options)
     kept = []
     for i, d in enumerate(docs):
         if d:
@@ -150,7 +156,7 @@ def lda_tomotopy(home, name, seed, iterations=200):
     model.train(iterations, workers=2)
     seconds = time.perf_counter() - t
     dominant = [int(np.argmax(doc.get_topic_dist())) for doc in model.docs]
-    top = [[w for w, _ in model.get_topic_words(k, 10)] for k in range(20)]
+    top = [[w for w, _ in model.get_topic_words(k, 10)] for k in range(num_topics)]
     return {"seconds": seconds, "nmi": nmi([labels[i] for i in kept], dominant), "topics": top,
             "rss_mb": rss_mb()}
 
@@ -159,7 +165,6 @@ def coherence(src, home, name, systems):
     """c_npmi of every system's topics on one reference: for each post, textlatent's
     tokens followed by the notebook's (so that lemmas, phrases and word forms all count)."""
     from gensim.corpora import Dictionary
-    from gensim.models import CoherenceModel
     rows, nb = _notebook_tokens(src)
     tl, _, keys = _textlatent_docs(home, name, no_below=1, no_above=1.0, keep_n=10**8, stoplist="none")
     by_id = {str(r.get("id")): i for i, r in enumerate(rows)}
@@ -168,17 +173,19 @@ def coherence(src, home, name, systems):
         i = by_id.get(k)
         texts.append(toks + (nb[i] if i is not None else []))
     dictionary = Dictionary(texts)
-    out = {}
-    for label, runs in systems.items():
-        out[label] = []
-        for topics in runs:
-            kept = [[w for w in t if w in dictionary.token2id] for t in topics]
-            coverage = sum(map(len, kept)) / max(1, sum(map(len, topics)))
-            kept = [t for t in kept if len(t) >= 2]
-            cm = CoherenceModel(topics=kept, texts=texts, dictionary=dictionary, coherence="c_npmi",
-                                topn=10, processes=1)
-            out[label].append({"c_npmi": float(cm.get_coherence()), "coverage": round(coverage, 3)})
-    return out
+    return {label: [npmi_of(topics, texts, dictionary) for topics in runs] for label, runs in systems.items()}
+
+
+def npmi_of(topics, texts, dictionary):
+    """c_npmi of ``topics`` (lists of words) on ``texts`` (gensim CoherenceModel, top 10):
+    words missing from the reference are left out, ``coverage`` says how many stayed."""
+    from gensim.models import CoherenceModel
+    kept = [[w for w in t if w in dictionary.token2id] for t in topics]
+    coverage = sum(map(len, kept)) / max(1, sum(map(len, topics)))
+    kept = [t for t in kept if len(t) >= 2]
+    cm = CoherenceModel(topics=kept, texts=texts, dictionary=dictionary, coherence="c_npmi",
+                        topn=10, processes=1)
+    return {"c_npmi": float(cm.get_coherence()), "coverage": round(coverage, 3)}
 
 
 # -- 3. Word2Vec -----------------------------------------------------------------------------
@@ -335,5 +342,6 @@ if __name__ == "__main__":
     task, args = sys.argv[1], json.loads(sys.argv[2])
     import logging
     logging.disable(logging.WARNING)
-    result = globals()[task](**args)
+    from . import quality_tasks
+    result = (getattr(quality_tasks, task, None) or globals()[task])(**args)
     print(json.dumps(result, default=float))

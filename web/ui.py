@@ -166,7 +166,9 @@ def form_fields(kind):
 def params_summary(kind, params):
     """``(front text, full text)`` of a model's parameters, numbers rounded."""
     front = " · ".join(f"{n} {fmt_num(params[n])}" for n in FRONT.get(kind, ()) if n in params)
-    full = "\n".join(f"{k} = {fmt_num(v)}" for k, v in params.items())
+    auto = set(params.get("auto") or ())       # the values the defaults rule chose
+    full = "\n".join(f"{k} = {fmt_num(v)}" + (" (chosen from the corpus)" if k in auto else "")
+                     for k, v in params.items() if k != "auto")
     return front, full
 
 

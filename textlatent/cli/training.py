@@ -13,7 +13,8 @@ def _param_options(spec):
     def decorate(f):
         for p in reversed(spec):
             f = click.option("--" + p.name.replace("_", "-"), p.name, default=None,
-                             help=f"{p.help} ({p.describe()}; default {p.default}).")(f)
+                             help=f"{p.help} ({p.describe()}"
+                                  f"{'' if p.default is None else f'; default {p.default}'}).")(f)
         return f
     return decorate
 
@@ -84,6 +85,9 @@ def _metrics_line(m):
                  f"u_mass {x.get('coherence_u_mass')}", f"perplexity {x.get('perplexity')}"]
         if "nmi_labels" in x:
             parts.append(f"NMI with labels {x['nmi_labels']}")
+        auto = m["params"].get("auto")
+        if auto:
+            parts.append("chosen from the corpus: " + " ".join(f"{k}={m['params'][k]}" for k in auto))
     else:
         parts = [f"{x.get('vocabulary'):,} words", f"{m['params']['vector_size']} dimensions"]
         if "analogy_accuracy" in x:

@@ -1,4 +1,5 @@
-"""Training: LDA (with its k-means start, stored views and quality figures) and Word2Vec.
+"""Training: LDA (with its k-means start, the defaults it chooses from the corpus, stored
+views and quality figures) and Word2Vec.
 
 Each ``train_*`` function reads a stored corpus, trains, saves the model's arrays and
 views into a temporary folder and commits it through :mod:`textlatent.store.registry`.

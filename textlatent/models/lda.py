@@ -18,34 +18,39 @@ from ..ingest import stoplists
 from ..params import Param, validate
 from ..store import registry
 from .kmeans import initial_topics
+from .lda_defaults import CHOSEN, choose_defaults, corpus_stats
 from .lda_views import save_views
 
 log = logging.getLogger(__name__)
 
 LDA_PARAMS = [
     Param("num_topics", "int", 20, 1, 1000, help="number of topics"),
-    Param("passes", "int", 10, 1, 1000, help="passes over the corpus"),
+    # None: chosen from the corpus by .lda_defaults (0 too where the help says so).
+    Param("passes", "int", None, 1, 1000,
+          help="passes over the corpus; default: enough for about 100 chunk updates, 2..100"),
     Param("iterations", "int", 100, 1, 10000, help="inference iterations per document and chunk"),
-    Param("chunksize", "int", 0, 0, 1_000_000,
-          help="documents per training chunk; 0: an eighth of the corpus, between 64 and 2000"),
-    Param("alpha", "alpha", "symmetric", 1e-6, 1e6, choices=("symmetric", "asymmetric", "auto"),
-          help="document-topic prior"),
-    Param("eta", "alpha", "auto", 1e-6, 1e6, choices=("symmetric", "auto"), help="topic-word prior"),
+    Param("chunksize", "int", None, 0, 1_000_000,
+          help="documents per training chunk; default (or 0): about an eighth of the corpus, 64..2000, "
+               "in chunks of equal size"),
+    Param("alpha", "alpha", None, 1e-6, 1e6, choices=("symmetric", "asymmetric", "auto"),
+          help="document-topic prior; default: symmetric"),
+    Param("eta", "alpha", None, 1e-6, 1e6, choices=("symmetric", "auto"),
+          help="topic-word prior; default: auto"),
     Param("decay", "float", 0.5, 0.5, 1.0, help="learning-rate decay (kappa)"),
     Param("offset", "float", 1.0, 1.0, 1e6, help="learning-rate offset (tau0)"),
     Param("seed", "int", 1, 0, 2**31 - 1, help="random seed"),
-    Param("init", "choice", "kmeans", choices=("kmeans", "random"),
-          help="starting topics: k-means clusters of the documents, or gensim's random start"),
+    Param("init", "choice", None, choices=("kmeans", "random"),
+          help="starting topics: k-means clusters of the documents, or gensim's random start; default: kmeans"),
     Param("shuffle", "bool", True, help="train on the documents in a new random order each pass "
                                         "(online LDA assumes each chunk is a random sample)"),
     Param("workers", "int", 0, 0, 64,
-          help="worker processes (LdaMulticore when > 1); 0: the workers setting. "
-               "Only 1 worker gives bit-for-bit reproducible topics"),
-    Param("no_below", "int", 5, 1, 10**9, help="drop terms in fewer documents than this"),
-    # Auto: a word of one topic is in about 1/K of the documents; words in more than 1.4/K
-    # of them, and at least 7%, are dropped (how it was chosen: BENCHMARKS.md, "lda_tuning").
-    Param("no_above", "float", 0, 0, 1.0,
-          help="drop terms in more than this share of documents; 0: 1.4/num_topics, at least 0.07"),
+          help="worker processes (LdaMulticore when > 1); 0: the workers setting, or 1 when a pass has "
+               "fewer than two chunks per worker. Only 1 worker gives bit-for-bit reproducible topics"),
+    Param("no_below", "int", None, 1, 10**9,
+          help="drop terms in fewer documents than this; default: 5 (a tenth of the documents below 50)"),
+    Param("no_above", "float", None, 0, 1.0,
+          help="drop terms in more than this share of documents; default (or 0): 1.4/num_topics, at least "
+               "0.07, raised where the terms dropped would carry too much of the text (long documents)"),
     Param("keep_n", "int", 10_000, 1, 10**8, help="keep at most this many terms, most frequent first"),
     Param("stoplist", "choice", "auto", choices=stoplists.CHOICES,
           help="stop words dropped from the LDA vocabulary (the corpus keeps them): smart, the "
@@ -54,17 +59,31 @@ LDA_PARAMS = [
 
 
 
-def no_above(p):
-    """The ``no_above`` filter of validated LDA parameters ``p`` (resolving 0, auto)."""
-    return p["no_above"] or min(1.0, max(0.07, 1.4 / p["num_topics"]))
+def _stoplist(stored, p):
+    # Models older than the stop list record no ``stoplist``: they had none.
+    return stoplists.stoplist(p.get("stoplist", "none"), stored.corpus["settings"].get("language"))
+
+
+def resolve_lda(stored, p, workers=1):
+    """Fill in place the parameters of validated ``p`` left unset (None, or 0 where 0 means
+    auto) with what :func:`.lda_defaults.choose_defaults` chooses for the corpus, trained
+    with up to ``workers`` processes; ``p["auto"]`` lists their names. Returns the corpus
+    statistics the choice was made from."""
+    stats = corpus_stats(stored, _stoplist(stored, p))
+    chosen = choose_defaults(stats, p["num_topics"], workers)
+    p["auto"] = [k for k in CHOSEN if p.get(k) is None or p.get(k) == 0]
+    p.update({k: chosen[k] for k in p["auto"]})
+    return stats
 
 
 def lda_vocabulary(stored, p):
     """The dictionary and remap (see ``StoredCorpus.dictionary``) of validated LDA
-    parameters ``p`` or of a model's stored ones (models older than the stop list have
-    no ``stoplist``: they had none)."""
-    exclude = stoplists.stoplist(p.get("stoplist", "none"), stored.corpus["settings"].get("language"))
-    return stored.dictionary(p["no_below"], no_above(p), p["keep_n"], exclude)
+    parameters ``p`` or of a model's stored ones; filters left unset are chosen as
+    :func:`resolve_lda` does."""
+    if p.get("no_below") is None or not p.get("no_above"):
+        p = dict(p)
+        resolve_lda(stored, p)
+    return stored.dictionary(p["no_below"], p["no_above"], p["keep_n"], _stoplist(stored, p))
 
 
 def validate_lda(params, num_docs=None):
@@ -87,19 +106,21 @@ def check_vocabulary(p, num_terms):
     if p["num_topics"] > most:
         raise InvalidInput(
             f"num_topics ({p['num_topics']}) is far too many for the vocabulary: {num_terms:,} terms are "
-            f"left after the filters (no_below={p['no_below']}, no_above={round(no_above(p), 4)}, "
+            f"left after the filters (no_below={p['no_below']}, no_above={round(p['no_above'], 4)}, "
             f"keep_n={p['keep_n']}, stoplist {p.get('stoplist', 'none')}); at most {most:,} topics "
             f"({TERMS_PER_TOPIC} terms a topic), or loosen the filters")
 
 
-def plan_lda(stored, params):
-    """Validated parameters of an LDA training on ``stored`` and its vocabulary
-    ``(p, dictionary, remap)``, or InvalidInput saying why the topics are too many for its
-    documents or for its vocabulary after the filters."""
+def plan_lda(stored, params, workers=1):
+    """Validated parameters of an LDA training on ``stored``, those left unset chosen by the
+    rule (:func:`resolve_lda`), its vocabulary and the corpus statistics the rule read:
+    ``(p, dictionary, remap, stats)``; or InvalidInput saying why the topics are too many
+    for its documents or for its vocabulary after the filters."""
     p = validate_lda(params, stored.num_docs)
+    stats = resolve_lda(stored, p, workers)
     dictionary, remap = lda_vocabulary(stored, p)
     check_vocabulary(p, len(dictionary))
-    return p, dictionary, remap
+    return p, dictionary, remap, stats
 
 
 class _Watched:
@@ -130,13 +151,6 @@ class _Watched:
         if self.cancelled:
             for _ in range(n - i):
                 yield []
-
-
-def chunk_size(p, num_docs):
-    """Documents per training chunk: the parameter, or an eighth of the corpus between 64
-    and 2,000 (online LDA learns from the updates between chunks: a small corpus needs
-    small chunks)."""
-    return p["chunksize"] or min(2000, max(64, -(-num_docs // 8)))
 
 
 def new_model(p, dictionary, workers, chunksize):
@@ -183,21 +197,21 @@ def train_lda(store, corpus_name, params=None, progress=None, workdir_prefix=".t
     """
     progress = progress or (lambda done, total, message: None)
     stored = StoredCorpus(store, corpus_name)
-    p, dictionary, remap = plan_lda(stored, params)
-    p["no_above"] = no_above(p)          # the model records the share it used
-    chunksize = chunk_size(p, stored.num_docs)
+    p, dictionary, remap, stats = plan_lda(stored, params, store.workers)   # the model records the values chosen
+    chunksize = p["chunksize"]
     started = time.perf_counter()
     workdir = registry.new_workdir(store, workdir_prefix)
     try:
         progress(0, 0, "counting words")
         matrix = stored.bow_matrix(remap, os.path.join(workdir, "bow"))
-        model = new_model(p, dictionary, p["workers"] or store.workers, chunksize)
+        model = new_model(p, dictionary, p["workers"], chunksize)
         fit(model, matrix, p, progress, chunksize)
         train_seconds = time.perf_counter() - started
         progress(p["passes"] * stored.num_docs, p["passes"] * stored.num_docs, "computing topic views")
         metrics = save_views(model, stored, dictionary, remap, matrix, workdir, progress)
         metrics["train_seconds"] = round(train_seconds, 3)
         metrics["algorithm"] = type(model).__name__
+        metrics["corpus_stats"] = stats.summary()
         del matrix
         shutil.rmtree(os.path.join(workdir, "bow"))
         return registry.commit_model(store, stored.corpus, "lda", p, p["seed"],

@@ -285,7 +285,7 @@ def test_labels_are_saved_and_escaped(config, trained):
 
 
 @pytest.mark.parametrize("path, fmt, magic", [
-    ("doc-topics", "csv", b"doc_id,title,label,topic_0"),
+    ("doc-topics", "csv", b"doc_id,title,label,date,topic_0"),
     ("doc-topics", "jsonl", b'{"doc_id"'),
     ("doc-topics", "npy", b"\x93NUMPY"),
     ("doc-topics", "parquet", b"PAR1"),

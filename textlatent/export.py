@@ -24,6 +24,7 @@ FORMATS = {
 }
 KIND = {"doc-topics": "lda", "topic-terms": "lda", "vectors": "word2vec"}
 BATCH = 2000
+DOC_COLUMNS = ("position", "doc_key", "title", "label", "date")
 
 
 def check_export(what, fmt):
@@ -52,18 +53,22 @@ def topic_columns(model, K):
 def _doc_rows(store, model):
     """Yield ``(document dict, topic weights row)`` in corpus order, a batch at a time."""
     theta = model_arrays(store, model)["doc_topics"]
-    for doc in db.iter_documents(store, model["corpus_id"], ("position", "doc_key", "title", "label")):
+    for doc in db.iter_documents(store, model["corpus_id"], DOC_COLUMNS):
+        if doc["position"] >= len(theta):      # added after the model was trained
+            return
         yield doc, theta[doc["position"]]
 
 
 def iter_doc_topics_csv(store, model):
-    """Yield CSV text chunks: doc_id, title, label, then a column per topic (:func:`topic_columns`)."""
+    """Yield CSV text chunks: doc_id, title, label, date (ISO 8601), then a column per topic
+    (:func:`topic_columns`)."""
     K = model_arrays(store, model)["doc_topics"].shape[1]
     buf = io.StringIO()
     w = csv.writer(buf)
-    w.writerow(["doc_id", "title", "label"] + topic_columns(model, K))
+    w.writerow(["doc_id", "title", "label", "date"] + topic_columns(model, K))
     for n, (doc, row) in enumerate(_doc_rows(store, model), start=1):
-        w.writerow([safe_cell(doc["doc_key"]), safe_cell(doc["title"] or ""), safe_cell(doc["label"] or "")]
+        w.writerow([safe_cell(doc["doc_key"]), safe_cell(doc["title"] or ""), safe_cell(doc["label"] or ""),
+                    doc["date"] or ""]
                    + [f"{x:.6g}" for x in row.tolist()])
         if n % BATCH == 0:
             yield buf.getvalue()
@@ -76,7 +81,7 @@ def iter_doc_topics_jsonl(store, model):
     lines = []
     for doc, row in _doc_rows(store, model):
         lines.append(json.dumps({"doc_id": doc["doc_key"], "title": doc["title"], "label": doc["label"],
-                                 "topics": [round(x, 6) for x in row.tolist()]}, ensure_ascii=False))
+                                 "date": doc["date"], "topics": [round(x, 6) for x in row.tolist()]}, ensure_ascii=False))
         if len(lines) >= BATCH:
             yield "\n".join(lines) + "\n"
             lines = []
@@ -103,7 +108,8 @@ def write_parquet(store, model, path):
     import pyarrow.parquet as pq
 
     K = model_arrays(store, model)["doc_topics"].shape[1]
-    schema = pa.schema([("doc_id", pa.string()), ("title", pa.string()), ("label", pa.string())]
+    schema = pa.schema([("doc_id", pa.string()), ("title", pa.string()), ("label", pa.string()),
+                        ("date", pa.string())]
                        + [(name, pa.float32()) for name in topic_columns(model, K)])
     with pq.ParquetWriter(path, schema) as writer:
         batch = []
@@ -119,7 +125,7 @@ def write_parquet(store, model, path):
 def _parquet_table(batch, schema, K):
     import pyarrow as pa
     m = np.stack([r for _, r in batch])
-    cols = [[d["doc_key"] for d, _ in batch], [d["title"] for d, _ in batch], [d["label"] for d, _ in batch]]
+    cols = [[d[c] for d, _ in batch] for c in ("doc_key", "title", "label", "date")]
     cols += [m[:, k] for k in range(K)]
     return pa.Table.from_arrays([pa.array(c, type=f.type) for c, f in zip(cols, schema)], schema=schema)
 
@@ -131,9 +137,11 @@ def write_npy(store, model, path):
     ids = _sidecar(path)
     with open(ids, "w", encoding="utf-8", newline="") as fh:
         w = csv.writer(fh, delimiter="\t")
-        w.writerow(["row", "doc_id", "title", "label"])
-        for doc in db.iter_documents(store, model["corpus_id"], ("position", "doc_key", "title", "label")):
-            w.writerow([doc["position"], doc["doc_key"], doc["title"] or "", doc["label"] or ""])
+        w.writerow(["row", "doc_id", "title", "label", "date"])
+        for doc in db.iter_documents(store, model["corpus_id"], DOC_COLUMNS):
+            if doc["position"] >= len(theta):
+                break
+            w.writerow([doc["position"], doc["doc_key"], doc["title"] or "", doc["label"] or "", doc["date"] or ""])
     return [path, ids]
 
 

@@ -4,7 +4,7 @@ from flask import Blueprint, jsonify, render_template, request
 
 from textlatent import jobs, views
 from textlatent.errors import Conflict
-from textlatent.explore import documents
+from textlatent.explore.reading import document_view
 from textlatent.export import FORMATS
 from textlatent.ingest import delete_corpus as run_delete
 from textlatent.ingest import uploads
@@ -78,11 +78,11 @@ def documents_list(name):
 
 @bp.get("/corpora/<name>/documents/<position>")
 def document_page(name, position):
-    page = views.document_page(get_store(), name, position)
-    return render_template("document.html", corpus_name=name, doc=page["document"], n_docs=page["n_docs"])
+    doc = document_view(get_store(), name, position, request.args.get("model"))
+    return render_template("document.html", corpus_name=name, doc=doc, n_docs=doc["n_docs"])
 
 
 @bp.get("/api/v1/corpora/<name>/documents/<position>")
 def document(name, position):
-    return jsonify(documents.document(get_store(), name, position))
+    return jsonify(document_view(get_store(), name, position, request.args.get("model")))
 

@@ -20,6 +20,7 @@ import numpy as np
 
 from ..errors import EmptyCorpus, InvalidInput
 from ..store import queries as db
+from . import dates
 from .phrases import apply_phrases, learn_phrases
 from .sources import ReadOptions, iter_sources
 from .tokenize import TokenizerSettings, tokenize_stream
@@ -39,6 +40,8 @@ class IngestSummary:
     documents: int = 0
     vocabulary: int = 0
     phrases: int = 0
+    dated: int = 0              # documents added with a date
+    dates_unparsed: int = 0     # dates no known format reads (kept in metadata as date_original)
     seconds: float = 0.0
     created: bool = False
     report: list = field(default_factory=list)
@@ -130,6 +133,7 @@ def _spool(read_options, paths, settings, workers, known, summary, spool, learne
             summary.empty += 1
             continue
         rec["unigrams"] = tokens
+        _normalise_date(rec, summary, read_options.report)
         spool.write(json.dumps(rec, ensure_ascii=False))
         spool.write("\n")
         if learner is not None:
@@ -138,7 +142,30 @@ def _spool(read_options, paths, settings, workers, known, summary, spool, learne
         if n % 500 == 0:
             progress(n, 0, f"tokenized {n:,} documents")
     progress(n, 0, f"tokenized {n:,} documents")
+    if summary.dates_unparsed > DATE_EXAMPLES:
+        read_options.report.append(f"{summary.dates_unparsed:,} dates in all could not be read; each is kept "
+                                   "in its document's metadata as date_original")
     return n
+
+
+DATE_EXAMPLES = 5          # unreadable dates named one by one in the report
+
+
+def _normalise_date(rec, summary, report):
+    """ISO 8601 in ``rec["date"]``; the value as the source wrote it goes to the metadata
+    (``date_original``) when it differs; an unreadable date is reported, never fatal."""
+    raw = rec.get("date")
+    try:
+        iso = dates.normalise(raw)
+    except ValueError as e:
+        iso = None
+        summary.dates_unparsed += 1
+        if summary.dates_unparsed <= DATE_EXAMPLES:
+            where = rec.get("line") or rec.get("source") or rec.get("doc_key")
+            report.append(f"{where}: date {str(raw)[:60]!r} {e}; the document is kept without a date")
+    if raw is not None and iso != raw:
+        rec["meta"] = dict(rec.get("meta") or {}, date_original=str(raw)[:200])
+    rec["date"] = iso
 
 
 def _write(conn, name, settings, spool, learned_phrases, summary):
@@ -180,6 +207,7 @@ def _write(conn, name, settings, spool, learned_phrases, summary):
             if i < old_n:
                 changed.add(i)
         rec.pop("line", None)
+        summary.dated += rec.get("date") is not None
         rows.append(dict(rec, corpus_id=corpus["id"], position=position, n_tokens=len(tokens),
                          tokens=ids.tobytes(), title=_cut(rec.get("title"), 2000),
                          source=_cut(rec.get("source"), 1000), date=_cut(rec.get("date"), 100)))

@@ -13,6 +13,7 @@ import os
 import numpy as np
 
 from .errors import InvalidInput
+from .explore import aggregates
 from .explore.topics import model_arrays
 from .store import queries as db
 from .store import registry
@@ -21,8 +22,11 @@ FORMATS = {
     "doc-topics": ("csv", "jsonl", "npy", "parquet"),
     "topic-terms": ("csv",),
     "vectors": ("word2vec", "word2vec-binary", "projector"),
+    "topics-by-label": ("csv", "parquet"),
+    "topics-over-time": ("csv", "parquet"),
 }
-KIND = {"doc-topics": "lda", "topic-terms": "lda", "vectors": "word2vec"}
+KIND = {"doc-topics": "lda", "topic-terms": "lda", "vectors": "word2vec", "topics-by-label": "lda",
+        "topics-over-time": "lda"}
 BATCH = 2000
 DOC_COLUMNS = ("position", "doc_key", "title", "label", "date")
 
@@ -173,10 +177,30 @@ def write_vectors(store, model, fmt, path):
     return [path]
 
 
-def export(store, corpus_name, what, fmt, path, model_id=None):
-    """Write an export to ``path``; returns the list of files written."""
+def write_table(columns, rows, fmt, path):
+    """Rows of plain values as CSV or Parquet (the column types from the first row)."""
+    if fmt == "csv":
+        with open(path, "w", encoding="utf-8", newline="") as fh:
+            w = csv.writer(fh)
+            w.writerow(columns)
+            w.writerows([safe_cell(v) if isinstance(v, str) else v for v in row] for row in rows)
+        return
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+    pq.write_table(pa.table({c: [r[i] for r in rows] for i, c in enumerate(columns)}), path)
+
+
+def export(store, corpus_name, what, fmt, path, model_id=None, period=None):
+    """Write an export to ``path``; returns the list of files written. ``period`` (year,
+    month, week, day) only for ``topics-over-time``; models trained before the aggregates
+    existed get them prepared first."""
     check_export(what, fmt)
     _, model = registry.find_model(store, corpus_name, model_id, kind=KIND[what])
+    if what in aggregates.TABLES:
+        write_table(*aggregates.table(store, model, what, period, prepare_missing=True), fmt, path)
+        return [path]
+    if period is not None:
+        raise InvalidInput("--period applies to topics-over-time only")
     if what == "vectors":
         return write_vectors(store, model, fmt, path)
     if fmt == "npy":
@@ -199,15 +223,21 @@ MIMETYPES = {"csv": "text/csv; charset=utf-8", "jsonl": "application/x-ndjson; c
 EXTENSIONS = {"word2vec": "vec", "word2vec-binary": "bin", "projector": "zip"}
 
 
-def download(store, model_id, what, fmt):
+def download(store, model_id, what, fmt, period=None):
     """An export as a download: ``(file name, mimetype, iterator of bytes)``. Text formats
     stream as they are made; the others are written to a temporary file first, which the
-    iterator removes when it ends."""
+    iterator removes when it ends. Aggregates not prepared yet raise ``NotPrepared``."""
     check_export(what, fmt)
     corpus, model = registry.get_model(store, model_id)
     if model["kind"] != KIND[what]:
         raise InvalidInput(f"model {model['id']} is a {model['kind']} model; {what} needs a {KIND[what]} model")
     filename = f"{corpus['name']}-model{model['id']}-{what}.{EXTENSIONS.get(fmt, fmt)}"
+    if what in aggregates.TABLES:
+        table = aggregates.table(store, model, what, period)
+        if fmt == "csv":
+            buf = io.StringIO()
+            csv.writer(buf).writerows([table[0]] + [[safe_cell(v) for v in r] for r in table[1]])
+            return filename, MIMETYPES[fmt], iter([buf.getvalue().encode("utf-8")])
     if what == "topic-terms" or fmt in ("csv", "jsonl"):
         chunks = (iter_topic_terms_csv if what == "topic-terms" else
                   iter_doc_topics_csv if fmt == "csv" else iter_doc_topics_jsonl)(store, model)
@@ -222,7 +252,9 @@ def download(store, model_id, what, fmt):
     tmp = tempfile.mkdtemp(dir=tmp_root)
     try:
         path = os.path.join(tmp, filename)
-        if fmt == "parquet":
+        if what in aggregates.TABLES:
+            write_table(*table, fmt, path)
+        elif fmt == "parquet":
             write_parquet(store, model, path)
         elif fmt == "projector":
             import zipfile

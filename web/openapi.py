@@ -125,7 +125,10 @@ def spec():
                              "text_field": {"type": "string", "default": "text"},
                              "id_field": {"type": "string"}, "title_field": {"type": "string"},
                              "label_field": {"type": "string"}, "date_field": {"type": "string"},
-                             "split": {"type": "string", "enum": ["none", "paragraphs"]}}}}}},
+                             "split": {"type": "string", "enum": ["none", "paragraphs"]},
+                             "first_line_title": {"type": "string", "enum": ["yes", "no"],
+                                                  "description": "title text files by their first "
+                                                                 "line (default: yes in a folder or zip)"}}}}}},
                      "responses": {"202": ACCEPTED, **_errors("400", "413", "415", "422")}}},
         "/corpora/{name}": {
             "get": {"summary": "A corpus: counts, frequent terms, sample documents, models, jobs",
@@ -199,6 +202,18 @@ def spec():
                      "requestBody": {"required": True, "content": {"application/json": {"schema": {
                          "type": "object", "required": ["text"], "properties": {"text": {"type": "string"}}}}}},
                      "responses": {"200": _ok({"type": "object"}), **_errors("400", "404")}}},
+        "/models/{model_id}/topics-by-label": {
+            "get": {"summary": "Mean topic shares and dominant-topic counts per document label (JSON), "
+                               "or with format the export: label, topic, share, documents",
+                    "parameters": [MODEL, _query("format", {"type": "string", "enum": list(FORMATS["topics-by-label"])})],
+                    "responses": {"200": _ok({"type": "object"}), "202": ACCEPTED, **_errors("400", "404")}}},
+        "/models/{model_id}/topics-over-time": {
+            "get": {"summary": "Mean topic shares and document counts per period (JSON), or with format "
+                               "the export: period, topic, share, documents",
+                    "parameters": [MODEL, _query("period", {"type": "string", "enum": ["year", "month", "week", "day"]},
+                                                 "default: chosen from the dates' span (about 10-60 periods)"),
+                                   _query("format", {"type": "string", "enum": list(FORMATS["topics-over-time"])})],
+                    "responses": {"200": _ok({"type": "object"}), "202": ACCEPTED, **_errors("400", "404")}}},
         "/models/{model_id}/doc-topics": _download("doc-topics", "Document-topic vectors"),
         "/models/{model_id}/topic-terms": _download("topic-terms", "Topic-term weights"),
         "/models/{model_id}/vectors": _download("vectors", "Word vectors"),

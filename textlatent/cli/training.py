@@ -165,21 +165,27 @@ def similar(ctx, corpus, words, negative, topn, model_id, as_json):
 
 @cli.command()
 @click.argument("corpus")
-@click.argument("what", type=click.Choice(["doc-topics", "topic-terms", "vectors"]))
+@click.argument("what", type=click.Choice(["doc-topics", "topic-terms", "vectors", "topics-by-label",
+                                           "topics-over-time"]))
 @click.option("--format", "fmt", required=True,
               help="doc-topics: csv, jsonl, npy, parquet; topic-terms: csv; "
-                   "vectors: word2vec, word2vec-binary, projector (a folder).")
+                   "vectors: word2vec, word2vec-binary, projector (a folder); "
+                   "topics-by-label, topics-over-time: csv, parquet.")
 @click.option("--output", "-o", required=True, type=click.Path(), help="File (or folder) to write.")
 @click.option("--model", "model_id", help="Model id (default: the newest of the fitting kind).")
+@click.option("--period", type=click.Choice(["year", "month", "week", "day"]),
+              help="topics-over-time: the period (default: chosen from the dates' span).")
 @click.pass_context
-def export(ctx, corpus, what, fmt, output, model_id):
-    """Export document-topic vectors, the topic-term table, or word vectors.
+def export(ctx, corpus, what, fmt, output, model_id, period):
+    """Export document-topic vectors, the topic-term table, word vectors, or topic
+    shares by label or over time.
 
     \b
     Example:
         textlatent export news doc-topics --format parquet --output news-topics.parquet
         textlatent export news vectors --format word2vec --output news.vec
+        textlatent export wires topics-over-time --period month --format csv --output t.csv
     """
     from ..export import export as run
-    for path in run(store_of(ctx), corpus, what, fmt, output, model_id):
+    for path in run(store_of(ctx), corpus, what, fmt, output, model_id, period):
         click.echo(f"wrote {path}")

@@ -10,10 +10,13 @@ from dataclasses import dataclass, field
 from typing import Callable
 
 from ..errors import Conflict, EmptyCorpus, InvalidInput
+from ..explore import aggregates
 from ..ingest import ReadOptions, TokenizerSettings, ingest, valid_corpus_name
 from ..ingest.uploads import StagedUpload
 from ..models import LDA_PARAMS, W2V_PARAMS, train_lda, train_word2vec, validate_lda, validate_w2v
+from ..params import Param, validate
 from ..store import queries as db
+from ..store import registry
 
 
 @dataclass(frozen=True)
@@ -22,7 +25,7 @@ class JobKind:
 
     ``validate(store, corpus_name, params) -> (corpus_name, params)`` raises the library's
     error for bad input; ``run(store, job, progress) -> (model_id or None, result or None)``;
-    ``produces``: "corpus" or "model"; ``params``: the parameter table that forms, CLI
+    ``produces``: "corpus", "model" or "views" (of a model that exists); ``params``: the parameter table that forms, CLI
     options and the OpenAPI document describe; ``ended(params, status)`` cleans what the
     parameters hold once the job ended (files of an upload, say). A kind that trains a
     model also names its ``train(store, corpus_name, params, progress, workdir_prefix)``,
@@ -100,6 +103,23 @@ def _training(train):
     return run
 
 
+# -- stored views of older models -------------------------------------------------------------
+
+def _validate_views(store, corpus_name, params):
+    p = validate([Param("model_id", "int", None, 1, 2**31 - 1)], params)
+    with store.read() as conn:
+        corpus = db.get_corpus(conn, corpus_name)
+        db.get_model(conn, p["model_id"], corpus_id=corpus["id"], kind="lda")
+    return corpus["name"], p
+
+
+def _run_views(store, job, progress):
+    _, model = registry.get_model(store, job["params"]["model_id"])
+    progress(0, 0, f"topics by label and over time of model {model['id']}")
+    aggregates.prepare_model(store, model)
+    return model["id"], {"prepared": ["aggregates"]}
+
+
 KINDS = {k.name: k for k in (
     JobKind("ingest", "Read uploaded files into a corpus.", _validate_ingest, _run_ingest, "corpus",
             ended=_ingest_ended),
@@ -108,6 +128,8 @@ KINDS = {k.name: k for k in (
     JobKind("word2vec", "Train Word2Vec vectors on a corpus.", _validate_w2v, _training(train_word2vec), "model",
             tuple(W2V_PARAMS), train=train_word2vec,
             example="textlatent train word2vec news --vector-size 100 --epochs 10"),
+    JobKind("views", "Prepare the stored views of a model trained before they existed.", _validate_views,
+            _run_views, "views"),
 )}
 
 MODEL_KINDS = tuple(name for name, k in KINDS.items() if k.produces == "model")

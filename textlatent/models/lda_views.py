@@ -7,6 +7,7 @@ import os
 
 import numpy as np
 
+from ..explore import aggregates
 from ..store import registry
 from . import quality
 
@@ -15,7 +16,8 @@ def save_views(model, stored, dictionary, remap, matrix, workdir, progress):
     """Save the trained ``model``'s arrays and views into ``workdir`` and return its quality
     figures: ``lambda.npy``, ``alpha.npy``, ``eta.npy``, ``topic_terms.npy`` (K x V,
     rows summing to 1), ``vocab.json`` (V terms), ``doc_topics.npy`` (n_docs x K, row =
-    document position), ``ldavis.json`` (pyLDAvis's prepared data)."""
+    document position), ``ldavis.json`` (pyLDAvis's prepared data), ``aggregates/`` (topics by
+    label and over time, see :mod:`textlatent.explore.aggregates`)."""
     K = model.num_topics
     vocab = [dictionary[i] for i in range(len(dictionary))]
     lam = model.state.get_lambda().astype(np.float32)
@@ -35,6 +37,7 @@ def save_views(model, stored, dictionary, remap, matrix, workdir, progress):
         _infer_rows(model, [matrix.row(i) for i in rows], rows, theta)
         progress(rows[-1] + 1, n, "topic mixtures of documents")
     theta.flush()
+    aggregates.prepare(stored.store, stored.id, theta, workdir)
     doc_lengths = matrix.lengths()
     term_freq = matrix.term_freq(len(vocab))
 

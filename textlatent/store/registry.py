@@ -64,9 +64,10 @@ def commit_model(store, corpus, kind, params, seed, train_seconds, metrics, work
 
 
 def _fsync_dir_files(folder):
-    for name in os.listdir(folder):
-        with open(os.path.join(folder, name), "rb") as fh:
-            os.fsync(fh.fileno())
+    for root, _, names in os.walk(folder):      # stored views keep their arrays in subfolders
+        for name in names:
+            with open(os.path.join(root, name), "rb") as fh:
+                os.fsync(fh.fileno())
 
 
 def model_path(store, model, *parts):

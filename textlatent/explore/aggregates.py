@@ -56,7 +56,7 @@ def prepare(store, corpus_id, theta, model_folder):
         index = {name: i for i, name in enumerate(names)}
         label_idx = np.array([index.get(x, -1) if x is not None else -1 for x in labels], dtype=np.int64)
         meta = {"version": VERSION, "num_docs": n, "labels": names,
-                "unlabelled": int((label_idx < 0).sum()), "periods": {}}
+                "unlabelled": int((label_idx < 0).sum()), "periods": {}, "starts": {}}
         _save_groups(tmp, "label", label_idx, len(names), theta, dominant)
         dated = days != np.iinfo(np.int32).min
         meta["dated"] = int(dated.sum())
@@ -70,6 +70,7 @@ def prepare(store, corpus_id, theta, model_folder):
                 group[~dated] = -1
                 _save_groups(tmp, f"time_{period}", group, len(present), theta, dominant)
                 meta["periods"][period] = [_period_name(int(k), period) for k in present]
+                meta["starts"][period] = [_period_start(int(k), period) for k in present]
             meta["span"] = [_iso_day(int(days[dated].min())), _iso_day(int(days[dated].max()))]
             meta["default_period"] = _default_period(days[dated], meta["finest"])
         np.save(os.path.join(tmp, "dominant.npy"), dominant)
@@ -136,6 +137,15 @@ def _period_name(key, period):
         year, week, _ = day.isocalendar()
         return f"{year:04d}-W{week:02d}"
     return day.isoformat()
+
+
+def _period_start(key, period):
+    """The first day of a period, ISO: what a chart places it at."""
+    if period == "year":
+        return f"{key:04d}-01-01"
+    if period == "month":
+        return f"{key // 12:04d}-{key % 12 + 1:02d}-01"
+    return _iso_day(key)
 
 
 def _iso_day(days):
@@ -209,8 +219,9 @@ def by_label(store, model, prepare_missing=False):
 
 
 def over_time(store, model, period=None, prepare_missing=False):
-    """``{"period", "periods": [P], "documents": [P], "shares": P x K, "dominant": P x K,
-    "undated"}``: the periods that hold dated documents, in order, named ``YYYY``, ``YYYY-MM``,
+    """``{"period", "periods": [P], "starts": [P], "documents": [P], "shares": P x K,
+    "dominant": P x K, "undated"}``: the periods that hold dated documents, in order (``starts``:
+    their first days, ISO), named ``YYYY``, ``YYYY-MM``,
     ``YYYY-Www`` (ISO week) or ``YYYY-MM-DD``. ``period`` None: the default chosen from the
     span (at most about 60 periods)."""
     if period is not None and period not in PERIODS:
@@ -223,7 +234,7 @@ def over_time(store, model, period=None, prepare_missing=False):
     period = period or meta["default_period"]
     return {"model_id": model["id"], "period": period, "default_period": meta["default_period"],
             "span": meta["span"], "undated": meta["num_docs"] - meta["dated"],
-            "periods": meta["periods"][period],
+            "periods": meta["periods"][period], "starts": meta["starts"][period],
             "documents": _array(folder, f"time_{period}_docs").tolist(),
             "shares": np.round(_array(folder, f"time_{period}_share"), 6).tolist(),
             "dominant": _array(folder, f"time_{period}_dominant").tolist()}

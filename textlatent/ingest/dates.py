@@ -37,10 +37,21 @@ def normalise(value):
         return None
     if len(text) > MAX_DATE:
         raise ValueError("too long to be a date")
-    found = _reduced(text) or _iso(text) or _formatted(text) or _rfc2822(text)
+    found = _read(text)
+    if found is None:
+        # Trailing debris after a date, as in some Reuters wires ("27-MAR-1987 00:02:59.13&#5;&#5;RM").
+        head = _DEBRIS.split(text, 1)[0].strip()
+        found = _read(head) if head and head != text else None
     if found is None:
         raise ValueError("not a date in a known format")
     return found
+
+
+def _read(text):
+    return _reduced(text) or _iso(text) or _formatted(text) or _rfc2822(text)
+
+
+_DEBRIS = re.compile(r"[^0-9A-Za-z :.,/+\-]")
 
 
 def try_normalise(value):

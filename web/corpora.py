@@ -14,7 +14,6 @@ from .db import get_store
 from .responses import accepted, corpus_summary, model_json
 
 bp = Blueprint("corpora", __name__)
-DOCS_PER_PAGE = 50
 
 
 @bp.get("/")
@@ -61,19 +60,6 @@ def delete_corpus(name):
         raise Conflict(f"corpus {name!r} has {len(active)} job(s) pending or running; cancel them first")
     run_delete(store, name)
     return "", 204
-
-
-@bp.get("/corpora/<name>/documents")
-def documents_page(name):
-    page = views.documents_page(get_store(), name, request.args.get("start", 0), DOCS_PER_PAGE)
-    return render_template("documents.html", corpus=page["corpus"], docs=page["documents"], start=page["start"],
-                           per_page=DOCS_PER_PAGE)
-
-
-@bp.get("/api/v1/corpora/<name>/documents")
-def documents_list(name):
-    page = views.documents_page(get_store(), name, request.args.get("start", 0), DOCS_PER_PAGE)
-    return jsonify({"corpus": page["corpus"]["name"], "start": page["start"], "documents": page["documents"]})
 
 
 @bp.get("/corpora/<name>/documents/<position>")

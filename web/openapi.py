@@ -136,13 +136,22 @@ def spec():
             "delete": {"summary": "Delete a corpus with its documents and models", "parameters": [NAME],
                        "responses": {"204": {"description": "deleted"}, **_errors("404", "409")}}},
         "/corpora/{name}/documents": {
-            "get": {"summary": "50 documents in corpus order from start, each with a snippet of its text",
-                    "parameters": [NAME, _query("start", {"type": "integer", "minimum": 0, "default": 0},
-                                                "position of the first document")],
-                    "responses": {"200": _ok({"type": "object"}), **_errors("400", "404")}}},
+            "get": {"summary": "The corpus's documents, paged: full-text search, filters, sorting "
+                               '-> {"documents": [{position, doc_id, title, label, date, snippet, highlights}], '
+                               '"total"}', "parameters": [
+                NAME, _query("q", {"type": "string", "maxLength": 1000}, "documents holding every word"),
+                _query("label", {"type": "string"}), _query("topic", {"type": "integer"}, "dominant topic"),
+                _query("date_from", {"type": "string"}, "ISO 8601, inclusive"),
+                _query("date_to", {"type": "string"}, "ISO 8601, inclusive of the whole period"),
+                _query("sort", {"type": "string"}, "position, date, -date or share:K"),
+                _query("limit", {"type": "integer", "minimum": 1, "maximum": 100, "default": 20}),
+                _query("offset", {"type": "integer", "minimum": 0, "default": 0}),
+                _query("model", {"type": "integer"}, "LDA model for topic and share:K (default: the newest)")],
+                "responses": {"200": _ok({"type": "object"}), "202": ACCEPTED, **_errors("400", "404")}}},
         "/corpora/{name}/documents/{position}": {
-            "get": {"summary": "One document, whole", "parameters": [
-                NAME, _path_param("position", {"type": "integer"}, "0-based position in the corpus")],
+            "get": {"summary": "One document, whole, with its topic mixture", "parameters": [
+                NAME, _path_param("position", {"type": "integer"}, "0-based position in the corpus"),
+                _query("model", {"type": "integer"}, "LDA model (default: the newest)")],
                 "responses": {"200": _ok({"type": "object"}), **_errors("400", "404")}}},
         "/corpora/{name}/models": {
             "get": {"summary": "The corpus's models, newest first", "parameters": [NAME],

@@ -64,11 +64,21 @@ def delete_corpus(name):
 
 @bp.get("/corpora/<name>/documents/<position>")
 def document_page(name, position):
-    doc = document_view(get_store(), name, position, request.args.get("model"))
+    doc = _document(name, position)
     return render_template("document.html", corpus_name=name, doc=doc, n_docs=doc["n_docs"])
 
 
 @bp.get("/api/v1/corpora/<name>/documents/<position>")
 def document(name, position):
-    return jsonify(document_view(get_store(), name, position, request.args.get("model")))
+    return jsonify(_document(name, position))
+
+
+def _document(name, position):
+    """The document's view; models older than its stored views get a job that makes them."""
+    store = get_store()
+    doc = document_view(store, name, position, request.args.get("model"))
+    for model_id in doc["unprepared"]:
+        jobs.submit_views(store, name, model_id)
+        doc["notes"].append(f"the stored views of model {model_id} are being prepared: reload in a moment")
+    return doc
 

@@ -1,14 +1,18 @@
-"""Documents: a corpus's documents page (search, filters, sorting) and its JSON twin."""
+"""Documents: a corpus's documents page (search, filters, sorting), words in context,
+similar documents, and their JSON twins."""
 
 from flask import Blueprint, jsonify, render_template, request, url_for
 
 from textlatent import jobs
-from textlatent.errors import InvalidInput
+from textlatent.errors import InvalidInput, WordNotFound
 from textlatent.explore import aggregates
+from textlatent.explore.kwic import kwic
 from textlatent.explore.search import SORT_HELP, filters, list_documents
+from textlatent.explore.similarity import similar_documents, similar_to_text
+from textlatent.store import registry
 
 from .db import get_store
-from .responses import accepted
+from .responses import accepted, json_body
 
 bp = Blueprint("documents", __name__)
 
@@ -81,3 +85,51 @@ def marked(snippet, highlights):
         at = end
     pieces.append((snippet[at:], False))
     return [p for p in pieces if p[0]]
+
+
+@bp.get("/api/v1/corpora/<name>/kwic")
+def kwic_json(name):
+    return jsonify(kwic(get_store(), name, request.args.get("word"), request.args.get("limit", 20),
+                        request.args.get("offset", 0)))
+
+
+@bp.get("/corpora/<name>/kwic")
+def kwic_page(name):
+    word, result, error = request.args.get("word") or "", None, None
+    limit, offset = request.args.get("limit", 50), request.args.get("offset", 0)
+    if word:
+        try:
+            result = kwic(get_store(), name, word, limit, offset)
+        except (InvalidInput, WordNotFound) as e:
+            error = e.message
+    pages = {}
+    if result:
+        at = int(offset) + len(result["lines"])
+        if at < result["total"] and len(result["lines"]) == int(limit):
+            pages["next"] = url_for("documents.kwic_page", name=name, word=word, limit=limit, offset=at)
+    return render_template("kwic.html", corpus_name=name, word=word, result=result, error=error, pages=pages,
+                           offset=int(offset) if str(offset).isdigit() else 0)
+
+
+@bp.get("/api/v1/corpora/<name>/documents/<position>/similar")
+def similar_json(name, position):
+    store = get_store()
+    try:
+        return jsonify(similar_documents(store, name, position, request.args.get("by", "topics"),
+                                         request.args.get("limit", 10), request.args.get("model")))
+    except aggregates.NotPrepared as e:
+        return accepted(jobs.submit_views(store, name, e.details["model_id"]))
+
+
+@bp.post("/api/v1/models/<model_id>/similar-documents")
+def similar_to_text_json(model_id):
+    """``{"text": "...", "limit": 10}``: the documents nearest a new text's topic mixture."""
+    store = get_store()
+    corpus, m = registry.get_model(store, model_id)
+    body = json_body('{"text": "...", "limit": 10}')
+    if not isinstance(body.get("text"), str):
+        raise InvalidInput('send JSON {"text": "..."}')
+    try:
+        return jsonify(similar_to_text(store, corpus["name"], body["text"], body.get("limit", 10), m["id"]))
+    except aggregates.NotPrepared as e:
+        return accepted(jobs.submit_views(store, corpus["name"], e.details["model_id"]))

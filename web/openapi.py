@@ -148,6 +148,28 @@ def spec():
                 _query("offset", {"type": "integer", "minimum": 0, "default": 0}),
                 _query("model", {"type": "integer"}, "LDA model for topic and share:K (default: the newest)")],
                 "responses": {"200": _ok({"type": "object"}), "202": ACCEPTED, **_errors("400", "404")}}},
+        "/corpora/{name}/documents/{position}/similar": {
+            "get": {"summary": 'The nearest documents -> {"by", "model_id", "documents": [{position, doc_id, title, '
+                               'label, date, distance}]}', "parameters": [
+                NAME, _path_param("position", {"type": "integer"}),
+                _query("by", {"type": "string", "enum": ["topics", "vectors"], "default": "topics"},
+                       "topics: Hellinger distance of topic mixtures; vectors: cosine distance of document vectors"),
+                _query("limit", {"type": "integer", "minimum": 1, "maximum": 100, "default": 10}),
+                _query("model", {"type": "integer"})],
+                "responses": {"200": _ok({"type": "object"}), "202": ACCEPTED, **_errors("400", "404")}}},
+        "/corpora/{name}/kwic": {
+            "get": {"summary": 'Words in context -> {"term", "lines": [{position, doc_id, left, match, right}], '
+                               '"total", "documents"}', "parameters": [
+                NAME, _query("word", {"type": "string", "maxLength": 200}, "a word or phrase", True),
+                _query("limit", {"type": "integer", "minimum": 1, "maximum": 500, "default": 20}),
+                _query("offset", {"type": "integer", "minimum": 0, "default": 0})],
+                "responses": {"200": _ok({"type": "object"}), **_errors("400", "404")}}},
+        "/models/{model_id}/similar-documents": {
+            "post": {"summary": "The documents nearest a new text's topic mixture", "parameters": [MODEL],
+                     "requestBody": {"required": True, "content": {"application/json": {"schema": {
+                         "type": "object", "required": ["text"], "properties": {
+                             "text": {"type": "string"}, "limit": {"type": "integer", "minimum": 1, "maximum": 100}}}}}},
+                     "responses": {"200": _ok({"type": "object"}), "202": ACCEPTED, **_errors("400", "404", "422")}}},
         "/corpora/{name}/documents/{position}": {
             "get": {"summary": "One document, whole, with its topic mixture", "parameters": [
                 NAME, _path_param("position", {"type": "integer"}, "0-based position in the corpus"),

@@ -1,4 +1,4 @@
-"""Commands that read a corpus through its documents: documents (search and filters)."""
+"""Commands that read a corpus through its documents: documents (search and filters), kwic."""
 
 import click
 
@@ -38,4 +38,30 @@ def documents(ctx, corpus, q, label, topic, date_from, date_to, sort, limit, off
             click.echo(f"         {d['snippet']}")
         shown = len(r["documents"])
         click.echo(f"{r['total']:,} documents" + (f", {shown} shown" if shown < r["total"] else ""))
+    emit(result, as_json, text)
+
+
+@cli.command()
+@click.argument("corpus")
+@click.argument("word")
+@click.option("--limit", default="20", show_default=True, help="Lines to show (1..500).")
+@click.option("--offset", default="0", show_default=True, help="Lines to skip.")
+@click.option("--json", "as_json", is_flag=True, help='Print {"lines": [...], "total": N}.')
+@click.pass_context
+def kwic(ctx, corpus, word, limit, offset, as_json):
+    """Words in context: each occurrence of WORD (every form the corpus's tokenizer maps
+    to its term, phrases too) with the text around it.
+
+    \\b
+    Example:
+        textlatent kwic speeches taxes
+        textlatent kwic wires "New York" --limit 5 --json
+    """
+    from ..explore.kwic import kwic as run
+    result = run(store_of(ctx), corpus, word, limit, offset)
+
+    def text(r):
+        for line in r["lines"]:
+            click.echo(f"{line['left']:>60} [{line['match']}] {line['right']:<60}  {line['doc_id']}")
+        click.echo(f"{r['total']:,} occurrences of {r['term']} in {r['documents']:,} documents")
     emit(result, as_json, text)

@@ -74,6 +74,7 @@ def prepare(store, corpus_id, theta, model_folder):
             meta["span"] = [_iso_day(int(days[dated].min())), _iso_day(int(days[dated].max()))]
             meta["default_period"] = _default_period(days[dated], meta["finest"])
         np.save(os.path.join(tmp, "dominant.npy"), dominant)
+        _save_reading_views(tmp, theta, model_folder)
         registry.write_json(os.path.join(tmp, "meta.json"), meta)
         final = os.path.join(model_folder, FOLDER)
         if os.path.exists(final):      # prepared meanwhile by someone else: theirs stays
@@ -84,6 +85,20 @@ def prepare(store, corpus_id, theta, model_folder):
         shutil.rmtree(tmp, ignore_errors=True)
         raise
     return meta
+
+
+def _save_reading_views(folder, theta, model_folder):
+    """``sqrt_doc_topics.npy`` (documents x topics, float32): the square roots the Hellinger
+    distance between documents needs; ``term_topic.npy`` (V): each vocabulary term's most
+    probable topic, from the model's expected counts (``lambda.npy``), for colouring words."""
+    out = np.lib.format.open_memmap(os.path.join(folder, "sqrt_doc_topics.npy"), mode="w+",
+                                    dtype=np.float32, shape=theta.shape)
+    for a in range(0, theta.shape[0], _CHUNK):
+        out[a:a + _CHUNK] = np.sqrt(np.maximum(np.asarray(theta[a:a + _CHUNK], dtype=np.float32), 0))
+    out.flush()
+    del out
+    lam = np.load(os.path.join(model_folder, "lambda.npy"), mmap_mode="r", allow_pickle=False)
+    np.save(os.path.join(folder, "term_topic.npy"), np.asarray(lam).argmax(axis=0).astype(np.int16))
 
 
 def _dominant(theta):
@@ -243,6 +258,13 @@ def over_time(store, model, period=None, prepare_missing=False):
 def dominant_topics(store, model, prepare_missing=False):
     """Each document's dominant topic (int array, row = position)."""
     return _array(ensure(store, model, prepare_missing), "dominant")
+
+
+def reading_arrays(store, model, prepare_missing=False):
+    """``(sqrt_doc_topics, term_topic)``: see :func:`_save_reading_views` (memory-mapped)."""
+    folder = ensure(store, model, prepare_missing)
+    return (np.load(os.path.join(folder, "sqrt_doc_topics.npy"), mmap_mode="r", allow_pickle=False),
+            _array(folder, "term_topic"))
 
 
 TABLES = ("topics-by-label", "topics-over-time")

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from typing import Callable
 
 from ..errors import Conflict, EmptyCorpus, InvalidInput
-from ..explore import aggregates
+from ..explore import aggregates, similarity
 from ..ingest import ReadOptions, TokenizerSettings, ingest, valid_corpus_name
 from ..ingest.uploads import StagedUpload
 from ..models import LDA_PARAMS, W2V_PARAMS, train_lda, train_word2vec, validate_lda, validate_w2v
@@ -109,15 +109,19 @@ def _validate_views(store, corpus_name, params):
     p = validate([Param("model_id", "int", None, 1, 2**31 - 1)], params)
     with store.read() as conn:
         corpus = db.get_corpus(conn, corpus_name)
-        db.get_model(conn, p["model_id"], corpus_id=corpus["id"], kind="lda")
+        db.get_model(conn, p["model_id"], corpus_id=corpus["id"])
     return corpus["name"], p
 
 
 def _run_views(store, job, progress):
     _, model = registry.get_model(store, job["params"]["model_id"])
-    progress(0, 0, f"topics by label and over time of model {model['id']}")
-    aggregates.prepare_model(store, model)
-    return model["id"], {"prepared": ["aggregates"]}
+    if model["kind"] == "lda":
+        progress(0, 0, f"topics by label and over time of model {model['id']}")
+        aggregates.prepare_model(store, model)
+        return model["id"], {"prepared": ["aggregates"]}
+    progress(0, 0, f"document vectors of model {model['id']}")
+    similarity.prepare_model_vectors(store, model)
+    return model["id"], {"prepared": ["doc_vectors"]}
 
 
 KINDS = {k.name: k for k in (

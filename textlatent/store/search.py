@@ -118,12 +118,13 @@ def find(conn, corpus_id, query_words=(), label=None, date_from=None, date_befor
     return [dict(r) for r in rows], total
 
 
-def documents_at(conn, corpus_id, positions):
-    """``{position: row}`` for the given positions (a page's worth)."""
+def documents_at(conn, corpus_id, positions, with_text=True):
+    """``{position: row}`` for the given positions (a page's worth): position, doc_key,
+    title, label, date and, ``with_text``, text."""
     if not positions:
         return {}
-    q = text("SELECT position, doc_key, title, label, date, text FROM tl_documents WHERE corpus_id = :c "
-             "AND position IN :p").bindparams(bindparam("p", expanding=True))
+    q = text(f"SELECT position, doc_key, title, label, date{', text' if with_text else ''} FROM tl_documents "
+             "WHERE corpus_id = :c AND position IN :p").bindparams(bindparam("p", expanding=True))
     return {r["position"]: dict(r) for r in conn.execute(q, {"c": corpus_id, "p": list(positions)}).mappings()}
 
 
@@ -136,3 +137,10 @@ def labels(conn, corpus_id, limit=200):
     """The corpus's distinct labels, in order (the first ``limit``)."""
     return conn.execute(text("SELECT DISTINCT label FROM tl_documents WHERE corpus_id = :c AND label IS NOT NULL "
                              "ORDER BY label LIMIT :n"), {"c": corpus_id, "n": limit}).scalars().all()
+
+
+def term_row(conn, corpus_id, term):
+    """``{id, df, cf}`` of a term of the corpus's vocabulary, or None."""
+    row = conn.execute(text("SELECT id, df, cf FROM tl_terms WHERE corpus_id = :c AND term = :t"),
+                       {"c": corpus_id, "t": term}).mappings().first()
+    return dict(row) if row else None

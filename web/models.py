@@ -9,6 +9,7 @@ from textlatent.explore import aggregates
 from textlatent.explore.inference import infer
 from textlatent.explore.topics import TOPN_MAX, ldavis_data, set_labels, topic_documents, topics_of
 from textlatent.export import download
+from textlatent.models import sweep
 from textlatent.ingest.uploads import safe_filename
 from textlatent.params import Param, validate
 from textlatent.store import registry
@@ -22,6 +23,12 @@ bp = Blueprint("models", __name__)
 @bp.get("/api/v1/corpora/<name>/models")
 def corpus_models(name):
     return jsonify([model_json(m) for m in registry.list_models(get_store(), name)])
+
+
+@bp.get("/api/v1/corpora/<name>/sweeps")
+def corpus_sweeps(name):
+    """The corpus's K sweeps with their figures per K and the recommended K, newest first."""
+    return jsonify(sweep.summary(get_store(), name))
 
 
 @bp.post("/api/v1/corpora/<name>/models")

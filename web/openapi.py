@@ -135,6 +135,10 @@ def spec():
                     "parameters": [NAME], "responses": {"200": _ok({"type": "object"}), **_errors("404")}},
             "delete": {"summary": "Delete a corpus with its documents and models", "parameters": [NAME],
                        "responses": {"204": {"description": "deleted"}, **_errors("404", "409")}}},
+        "/corpora/{name}/sweeps": {
+            "get": {"summary": "The corpus's K sweeps (LDA trained with several num_topics at once): "
+                               "figures per K, the recommended K and the rule", "parameters": [NAME],
+                    "responses": {"200": _ok({"type": "array"}), **_errors("404")}}},
         "/corpora/{name}/documents": {
             "get": {"summary": "The corpus's documents, paged: full-text search, filters, sorting "
                                '-> {"documents": [{position, doc_id, title, label, date, snippet, highlights}], '

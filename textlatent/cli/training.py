@@ -30,6 +30,9 @@ def _train(ctx, fn, corpus, params, quiet, as_json, unit):
         model_id = fn(store_of(ctx), corpus, {k: v for k, v in params.items() if v is not None}, progress=bar)
     finally:
         bar.close()
+    if isinstance(model_id, dict):         # a sweep over several numbers of topics
+        emit(model_id, as_json, _sweep_text)
+        return
     from ..store import registry
     _, model = registry.find_model(store_of(ctx), corpus, model_id)
     emit(_model_json(model), as_json, lambda m: click.echo(
@@ -51,6 +54,17 @@ def _train_command(kind):
 
 for _kind in MODEL_KINDS:
     _train_command(KINDS[_kind])
+
+
+def _sweep_text(s):
+    click.echo(f"{'K':>4} {'model':>6} {'c_npmi':>8} {'u_mass':>8} {'bound':>8} {'diversity':>9} {'quality':>8}"
+               + ("  NMI" if any(r["nmi_labels"] is not None for r in s["models"]) else ""))
+    for r in s["models"]:
+        star = " *" if s["recommended"] and r["model_id"] == s["recommended"]["model_id"] else ""
+        click.echo(f"{r['num_topics']:>4} {r['model_id']:>6} {r['c_npmi']!s:>8} {r['u_mass']!s:>8} "
+                   f"{r['log_perplexity']!s:>8} {r['topic_diversity']!s:>9} {r['topic_quality']!s:>8}"
+                   + (f"  {r['nmi_labels']}" if r["nmi_labels"] is not None else "") + star)
+    click.echo(f"* recommended: {s['rule']}")
 
 
 def _model_json(m):

@@ -13,7 +13,7 @@ from ..errors import Conflict, EmptyCorpus, InvalidInput
 from ..explore import aggregates, similarity
 from ..ingest import ReadOptions, TokenizerSettings, ingest, valid_corpus_name
 from ..ingest.uploads import StagedUpload
-from ..models import LDA_PARAMS, W2V_PARAMS, train_lda, train_word2vec, validate_lda, validate_w2v
+from ..models import LDA_PARAMS, W2V_PARAMS, sweep, train_lda, train_word2vec, validate_lda, validate_w2v
 from ..params import Param, validate
 from ..store import queries as db
 from ..store import registry
@@ -88,7 +88,23 @@ def _trainable(store, corpus_name):
 
 def _validate_lda(store, corpus_name, params):
     corpus = _trainable(store, corpus_name)
+    if sweep.is_sweep(params):
+        return corpus["name"], sweep.validate_sweep(params, corpus["n_docs"])
     return corpus["name"], validate_lda(params, corpus["n_docs"])
+
+
+def train_topics(store, corpus_name, params, progress=None, workdir_prefix=".tmp-"):
+    """``train_lda``, or with a list of ``num_topics`` a sweep (its summary, a dict)."""
+    if sweep.is_sweep(params):
+        return sweep.train_sweep(store, corpus_name, params, progress, workdir_prefix)
+    return train_lda(store, corpus_name, params, progress, workdir_prefix)
+
+
+def _run_lda(store, job, progress):
+    done = train_topics(store, job["corpus_name"], job["params"], progress, workdir_prefix(job))
+    if isinstance(done, dict):      # a sweep: the job links to the recommended model
+        return (done["recommended"] or {}).get("model_id", done["models"][-1]["model_id"]), done
+    return done, None
 
 
 def _validate_w2v(store, corpus_name, params):
@@ -127,8 +143,10 @@ def _run_views(store, job, progress):
 KINDS = {k.name: k for k in (
     JobKind("ingest", "Read uploaded files into a corpus.", _validate_ingest, _run_ingest, "corpus",
             ended=_ingest_ended),
-    JobKind("lda", "Train LDA topics on a corpus.", _validate_lda, _training(train_lda), "model",
-            tuple(LDA_PARAMS), train=train_lda, example="textlatent train lda news --num-topics 20 --seed 7"),
+    JobKind("lda", "Train LDA topics on a corpus (several numbers of topics: one model each).", _validate_lda,
+            _run_lda, "model", tuple(LDA_PARAMS), train=train_topics,
+            example="textlatent train lda news --num-topics 20 --seed 7\n        "
+                    "textlatent train lda news --num-topics 5,10,20,40"),
     JobKind("word2vec", "Train Word2Vec vectors on a corpus.", _validate_w2v, _training(train_word2vec), "model",
             tuple(W2V_PARAMS), train=train_word2vec,
             example="textlatent train word2vec news --vector-size 100 --epochs 10"),

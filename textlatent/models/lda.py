@@ -17,13 +17,15 @@ from ..errors import Cancelled
 from ..ingest import stoplists
 from ..params import Param, validate
 from ..store import registry
+from . import quality
 from .kmeans import initial_topics
 from .lda_views import save_views
 
 log = logging.getLogger(__name__)
 
 LDA_PARAMS = [
-    Param("num_topics", "int", 20, 1, 1000, help="number of topics"),
+    Param("num_topics", "int", 20, 1, 1000,
+          help="number of topics; several (5,10,20,40 or 5:40:5, at most 12) train one model each to compare"),
     Param("passes", "int", 10, 1, 1000, help="passes over the corpus"),
     Param("iterations", "int", 100, 1, 10000, help="inference iterations per document and chunk"),
     Param("chunksize", "int", 0, 0, 1_000_000,
@@ -160,22 +162,35 @@ def train_lda(store, corpus_name, params=None, progress=None, workdir_prefix=".t
     p = validate_lda(params, stored.num_docs)
     p["no_above"] = no_above(p)          # the model records the share it used
     dictionary, remap = lda_vocabulary(stored, p)
-    chunksize = chunk_size(p, stored.num_docs)
     started = time.perf_counter()
     workdir = registry.new_workdir(store, workdir_prefix)
     try:
         progress(0, 0, "counting words")
         matrix = stored.bow_matrix(remap, os.path.join(workdir, "bow"))
-        model = new_model(p, dictionary, p["workers"] or store.workers, chunksize)
-        fit(model, matrix, p, progress, chunksize)
-        train_seconds = time.perf_counter() - started
-        progress(p["passes"] * stored.num_docs, p["passes"] * stored.num_docs, "computing topic views")
-        metrics = save_views(model, stored, dictionary, remap, matrix, workdir, progress)
-        metrics["train_seconds"] = round(train_seconds, 3)
-        metrics["algorithm"] = type(model).__name__
-        del matrix
-        shutil.rmtree(os.path.join(workdir, "bow"))
-        return registry.commit_model(store, stored.corpus, "lda", p, p["seed"],
-                                     time.perf_counter() - started, metrics, workdir)
+        model_id = train_on(store, stored, p, dictionary, remap, matrix, progress, workdir, started)
+        return model_id
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
+
+
+def train_on(store, stored, p, dictionary, remap, matrix, progress, workdir, started, extra_metrics=None):
+    """Train one model of validated parameters ``p`` on a bag-of-words ``matrix`` built
+    from ``dictionary`` (a K sweep builds it once for all its models), save its views in
+    ``workdir`` and commit it; returns the model id. ``extra_metrics`` join its figures."""
+    chunksize = chunk_size(p, stored.num_docs)
+    model = new_model(p, dictionary, p["workers"] or store.workers, chunksize)
+    fit(model, matrix, p, progress, chunksize)
+    train_seconds = time.perf_counter() - started
+    progress(p["passes"] * stored.num_docs, p["passes"] * stored.num_docs, "computing topic views")
+    metrics = save_views(model, stored, dictionary, remap, matrix, workdir, progress)
+    metrics["train_seconds"] = round(train_seconds, 3)
+    metrics["algorithm"] = type(model).__name__
+    metrics["topic_diversity"] = quality.rounded(quality.topic_diversity(
+        np.load(os.path.join(workdir, "topic_terms.npy"), allow_pickle=False)))
+    metrics.update(extra_metrics or {})
+    bow = os.path.join(workdir, "bow")
+    if os.path.exists(bow):
+        del matrix
+        shutil.rmtree(bow)
+    return registry.commit_model(store, stored.corpus, "lda", p, p["seed"],
+                                 time.perf_counter() - started, metrics, workdir)

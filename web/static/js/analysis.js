@@ -240,5 +240,70 @@ function initTimeChart() {
   load(null);
 }
 
+// -- choosing K: each figure against the number of topics, one small chart each ------------
+const FIGURES = [
+  ["topic_quality", "topic quality", "c_npmi × diversity; larger is better. The recommended K maximises it."],
+  ["c_npmi", "c_npmi", "mean normalised PMI of each topic's top 10 words in the corpus, -1..1; larger: more coherent topics"],
+  ["u_mass", "u_mass", "mean u_mass coherence, below 0; nearer 0: top words occur together more often"],
+  ["log_perplexity", "perplexity bound", "per-word log likelihood bound on the first 5,000 documents; larger (nearer 0) fits better"],
+  ["topic_diversity", "topic diversity", "share of unique words among all topics' top 25, 0..1; 1: no two topics share a top word"],
+  ["nmi_labels", "NMI with labels", "agreement of dominant topics with the documents' labels, 0..1; larger agrees more"],
+];
+
+export function drawSweep(box, sweep) {
+  const W = 230, H = 150, left = 48, bottom = 26, top = 22;
+  const wrap = document.createElement("div");
+  wrap.className = "sweep";
+  const rec = sweep.recommended;
+  const head = document.createElement("p");
+  head.className = "chart-note";
+  head.textContent = `Sweep over K = ${sweep.models.map((m) => m.num_topics).join(", ")}` +
+    (rec ? `; recommended K = ${rec.num_topics} (model ${rec.model_id}): ${sweep.rule}.` : ".");
+  wrap.appendChild(head);
+  const ks = sweep.models.map((m) => m.num_topics);
+  const kmin = Math.min(...ks), kmax = Math.max(...ks);
+  const x = (k) => kmax === kmin ? left + (W - left - 10) / 2 : left + (W - left - 10) * (k - kmin) / (kmax - kmin);
+  FIGURES.forEach(([key, name, help]) => {
+    const pts = sweep.models.filter((m) => m[key] !== null && m[key] !== undefined);
+    if (!pts.length) { return; }
+    const vs = pts.map((m) => m[key]);
+    let lo = Math.min(...vs), hi = Math.max(...vs);
+    if (hi === lo) { lo -= 0.5 * Math.abs(lo || 1); hi += 0.5 * Math.abs(hi || 1); }
+    const y = (v) => top + (H - top - bottom) * (hi - v) / (hi - lo);
+    const svg = el("svg", {width: W, height: H, viewBox: `0 0 ${W} ${H}`, class: "sweep-chart", "data-figure": key});
+    tip(el("text", {x: left, y: 14, class: "figure-name"}, svg), help).textContent = name;
+    el("line", {x1: left, x2: W - 10, y1: H - bottom, y2: H - bottom, class: "axis"}, svg);
+    [lo, hi].forEach((v) => {
+      el("text", {x: left - 4, y: y(v) + 4, "text-anchor": "end", class: "tick"}, svg).textContent = Number(v.toPrecision(3));
+    });
+    ks.forEach((k) => { el("text", {x: x(k), y: H - 8, "text-anchor": "middle", class: "tick"}, svg).textContent = k; });
+    if (rec) {
+      el("line", {x1: x(rec.num_topics), x2: x(rec.num_topics), y1: top, y2: H - bottom, class: "recommended"}, svg);
+    }
+    const line = el("path", {class: "series", d: pts.map((m, i) => `${i ? "L" : "M"}${x(m.num_topics)},${y(m[key])}`).join("")}, svg);
+    line.style.stroke = colour(0);
+    line.style.fill = "none";
+    pts.forEach((m) => {
+      const a = el("a", {href: "/models/" + m.model_id + "/topics"}, svg);
+      const c = el("circle", {cx: x(m.num_topics), cy: y(m[key]), r: 4.5, class: "point", "data-k": m.num_topics}, a);
+      tip(c, `K = ${m.num_topics} (model ${m.model_id}): ${name} ${m[key]}; click to open its topics`);
+    });
+    wrap.appendChild(svg);
+  });
+  box.appendChild(wrap);
+}
+
+function initSweeps() {
+  const box = document.getElementById("sweeps");
+  if (!box) { return; }
+  getPrepared(box.dataset.api, () => {}).then((sweeps) => {
+    if (!sweeps.length) { return; }
+    box.querySelector(".chart-note").textContent = "Each figure of the models of a sweep against their number of " +
+      "topics K; hover a name for what it measures, click a point to open that model.";
+    sweeps.forEach((s) => drawSweep(box, s));
+  }).catch((e) => note(box, e.message, "error"));
+}
+
 initHeatmap();
 initTimeChart();
+initSweeps();

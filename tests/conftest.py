@@ -289,3 +289,17 @@ def model_dirs(config):
 def _dispose_engines():
     yield
     dispose_engines()
+
+
+@pytest.fixture(scope="session")
+def speeches(tmp_path_factory):
+    """The bundled sample (inaugural and State of the Union addresses: two labels, a year
+    each from the file names), 124 documents, with a 4-topic LDA model."""
+    from textlatent.ingest import ingest
+    from textlatent.models import train_lda
+
+    tmp = tmp_path_factory.mktemp("speeches")
+    config = Store(load_settings(home=str(tmp / "home"), workers=2))
+    summary = ingest(config, "speeches", [str(SAMPLE)])
+    lda = train_lda(config, "speeches", {"num_topics": 4, "passes": 3, "workers": 1, "seed": 2})
+    return {"config": config, "summary": summary, "lda": lda}

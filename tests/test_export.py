@@ -25,9 +25,9 @@ def test_doc_topics_csv(lda, tmp_path):
     assert export(config, "news", "doc-topics", "csv", str(out)) == [str(out)]
     with open(out, newline="", encoding="utf-8") as fh:
         rows = list(csv.reader(fh))
-    assert rows[0] == ["doc_id", "title", "label", "topic_0", "topic_1", "topic_2", "topic_3"]
+    assert rows[0] == ["doc_id", "title", "label", "date", "topic_0", "topic_1", "topic_2", "topic_3"]
     assert len(rows) == theta.shape[0] + 1
-    assert np.allclose([float(x) for x in rows[1][3:]], theta[0], atol=1e-5)
+    assert np.allclose([float(x) for x in rows[1][4:]], theta[0], atol=1e-5)
     assert rows[1][2] in ("rec.sport.hockey", "sci.space", "comp.graphics", "talk.politics.guns")
 
 
@@ -43,11 +43,11 @@ def test_doc_topics_jsonl_npy_parquet(lda, tmp_path):
     assert files == [str(tmp_path / "dt.npy"), str(tmp_path / "dt.ids.tsv")]
     assert np.array_equal(np.load(tmp_path / "dt.npy"), theta)
     ids = (tmp_path / "dt.ids.tsv").read_text(encoding="utf-8").splitlines()
-    assert ids[0].split("\t") == ["row", "doc_id", "title", "label"] and len(ids) == theta.shape[0] + 1
+    assert ids[0].split("\t") == ["row", "doc_id", "title", "label", "date"] and len(ids) == theta.shape[0] + 1
 
     export(config, "news", "doc-topics", "parquet", str(tmp_path / "dt.parquet"))
     table = pq.read_table(tmp_path / "dt.parquet")
-    assert table.num_rows == theta.shape[0] and table.column_names[:3] == ["doc_id", "title", "label"]
+    assert table.num_rows == theta.shape[0] and table.column_names[:4] == ["doc_id", "title", "label", "date"]
     assert np.allclose(table.column("topic_2").to_numpy(), theta[:, 2])
 
 

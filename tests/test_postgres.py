@@ -79,3 +79,25 @@ def test_failed_ingest_is_atomic_on_postgresql(pg_config, tmp_path):
     delete_corpus(pg_config, "inaug")
     with engine.read() as conn:
         assert db.list_corpora(conn) == []
+
+
+def test_search_on_postgresql_finds_exactly_the_documents_holding_the_words(pg_config, tmp_path):
+    from .conftest import write_news
+    from textlatent.store import search as fts
+
+    from .test_search import _all_docs, _found, assert_search_is_exact
+    ingest(pg_config, "inaug", [str(SAMPLE / "inaugural")])
+    news = write_news(tmp_path / "news.jsonl", per_group=100)
+    ingest(pg_config, "news", [str(news)])
+    assert_search_is_exact(pg_config, "news")
+    assert_search_is_exact(pg_config, "inaug")
+    docs = _all_docs(pg_config, "inaug")
+    assert _found(pg_config, "inaug", "war", date_from="1900", date_to="1949", sort="-date") == [
+        d["position"] for d in sorted(docs, key=lambda d: d["date"], reverse=True)
+        if "1900" <= d["date"] <= "1949" and "war" in fts.words(d["text"])]
+    before = _found(pg_config, "news", "orbit")
+    delete_corpus(pg_config, "inaug")
+    assert _found(pg_config, "news", "orbit") == before
+    with pg_config.read() as conn:
+        n = conn.exec_driver_sql("SELECT count(*) FROM tl_search").scalar()
+        assert n == db.get_corpus(conn, "news")["n_docs"]

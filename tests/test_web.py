@@ -55,7 +55,8 @@ def test_corpus_tabs_lead_to_the_pages_they_name(client, trained):
 def test_documents_list_and_its_json_twin(client, trained):
     docs = client.get("/api/v1/corpora/news/documents?start=10").get_json()
     assert [d["position"] for d in docs["documents"]] == list(range(10, 60))
-    assert all(len(d["text"]) <= 240 for d in docs["documents"])
+    assert docs["total"] == trained["summary"].documents
+    assert all(0 < len(d["snippet"]) <= 202 for d in docs["documents"])
     page = client.get("/corpora/news/documents?start=10").data.decode()
     assert page.count('href="/corpora/news/documents/') >= 50 and "11–60 of" in page
     assert client.get("/api/v1/corpora/news/documents?start=x").status_code == 400
@@ -285,7 +286,7 @@ def test_labels_are_saved_and_escaped(config, trained):
 
 
 @pytest.mark.parametrize("path, fmt, magic", [
-    ("doc-topics", "csv", b"doc_id,title,label,topic_0"),
+    ("doc-topics", "csv", b"doc_id,title,label,date,topic_0"),
     ("doc-topics", "jsonl", b'{"doc_id"'),
     ("doc-topics", "npy", b"\x93NUMPY"),
     ("doc-topics", "parquet", b"PAR1"),

@@ -15,6 +15,7 @@ import os
 import numpy as np
 
 from .errors import InvalidInput
+from .explore import aggregates
 from .explore.topics import model_arrays
 from .store import queries as db
 from .store import registry
@@ -25,12 +26,16 @@ FORMATS = {
     "vectors": ("word2vec", "word2vec-binary", "projector"),
     "word-map": ("csv", "parquet"),
     "doc-map": ("csv", "parquet"),
+    "topics-by-label": ("csv", "parquet"),
+    "topics-over-time": ("csv", "parquet"),
 }
-KIND = {"doc-topics": "lda", "topic-terms": "lda", "vectors": "word2vec", "word-map": "word2vec", "doc-map": "lda"}
+KIND = {"doc-topics": "lda", "topic-terms": "lda", "vectors": "word2vec", "word-map": "word2vec", "doc-map": "lda",
+        "topics-by-label": "lda", "topics-over-time": "lda"}
 # A documents map is of an LDA model (by topics) or, given its id, of a Word2Vec one (by vectors).
 ALSO = {"doc-map": ("word2vec",)}
 MAP_OF = {"word-map": "words", "doc-map": "documents"}
 BATCH = 2000
+DOC_COLUMNS = ("position", "doc_key", "title", "label", "date")
 
 
 def check_export(what, fmt):
@@ -59,18 +64,22 @@ def topic_columns(model, K):
 def _doc_rows(store, model):
     """Yield ``(document dict, topic weights row)`` in corpus order, a batch at a time."""
     theta = model_arrays(store, model)["doc_topics"]
-    for doc in db.iter_documents(store, model["corpus_id"], ("position", "doc_key", "title", "label")):
+    for doc in db.iter_documents(store, model["corpus_id"], DOC_COLUMNS):
+        if doc["position"] >= len(theta):      # added after the model was trained
+            return
         yield doc, theta[doc["position"]]
 
 
 def iter_doc_topics_csv(store, model):
-    """Yield CSV text chunks: doc_id, title, label, then a column per topic (:func:`topic_columns`)."""
+    """Yield CSV text chunks: doc_id, title, label, date (ISO 8601), then a column per topic
+    (:func:`topic_columns`)."""
     K = model_arrays(store, model)["doc_topics"].shape[1]
     buf = io.StringIO()
     w = csv.writer(buf)
-    w.writerow(["doc_id", "title", "label"] + topic_columns(model, K))
+    w.writerow(["doc_id", "title", "label", "date"] + topic_columns(model, K))
     for n, (doc, row) in enumerate(_doc_rows(store, model), start=1):
-        w.writerow([safe_cell(doc["doc_key"]), safe_cell(doc["title"] or ""), safe_cell(doc["label"] or "")]
+        w.writerow([safe_cell(doc["doc_key"]), safe_cell(doc["title"] or ""), safe_cell(doc["label"] or ""),
+                    doc["date"] or ""]
                    + [f"{x:.6g}" for x in row.tolist()])
         if n % BATCH == 0:
             yield buf.getvalue()
@@ -83,7 +92,7 @@ def iter_doc_topics_jsonl(store, model):
     lines = []
     for doc, row in _doc_rows(store, model):
         lines.append(json.dumps({"doc_id": doc["doc_key"], "title": doc["title"], "label": doc["label"],
-                                 "topics": [round(x, 6) for x in row.tolist()]}, ensure_ascii=False))
+                                 "date": doc["date"], "topics": [round(x, 6) for x in row.tolist()]}, ensure_ascii=False))
         if len(lines) >= BATCH:
             yield "\n".join(lines) + "\n"
             lines = []
@@ -110,7 +119,8 @@ def write_parquet(store, model, path):
     import pyarrow.parquet as pq
 
     K = model_arrays(store, model)["doc_topics"].shape[1]
-    schema = pa.schema([("doc_id", pa.string()), ("title", pa.string()), ("label", pa.string())]
+    schema = pa.schema([("doc_id", pa.string()), ("title", pa.string()), ("label", pa.string()),
+                        ("date", pa.string())]
                        + [(name, pa.float32()) for name in topic_columns(model, K)])
     with pq.ParquetWriter(path, schema) as writer:
         batch = []
@@ -126,7 +136,7 @@ def write_parquet(store, model, path):
 def _parquet_table(batch, schema, K):
     import pyarrow as pa
     m = np.stack([r for _, r in batch])
-    cols = [[d["doc_key"] for d, _ in batch], [d["title"] for d, _ in batch], [d["label"] for d, _ in batch]]
+    cols = [[d[c] for d, _ in batch] for c in ("doc_key", "title", "label", "date")]
     cols += [m[:, k] for k in range(K)]
     return pa.Table.from_arrays([pa.array(c, type=f.type) for c, f in zip(cols, schema)], schema=schema)
 
@@ -169,9 +179,11 @@ def write_npy(store, model, path):
     ids = _sidecar(path)
     with open(ids, "w", encoding="utf-8", newline="") as fh:
         w = csv.writer(fh, delimiter="\t")
-        w.writerow(["row", "doc_id", "title", "label"])
-        for doc in db.iter_documents(store, model["corpus_id"], ("position", "doc_key", "title", "label")):
-            w.writerow([doc["position"], doc["doc_key"], doc["title"] or "", doc["label"] or ""])
+        w.writerow(["row", "doc_id", "title", "label", "date"])
+        for doc in db.iter_documents(store, model["corpus_id"], DOC_COLUMNS):
+            if doc["position"] >= len(theta):
+                break
+            w.writerow([doc["position"], doc["doc_key"], doc["title"] or "", doc["label"] or "", doc["date"] or ""])
     return [path, ids]
 
 
@@ -203,12 +215,32 @@ def write_vectors(store, model, fmt, path):
     return [path]
 
 
-def export(store, corpus_name, what, fmt, path, model_id=None):
-    """Write an export to ``path``; returns the list of files written."""
+def write_table(columns, rows, fmt, path):
+    """Rows of plain values as CSV or Parquet (the column types from the first row)."""
+    if fmt == "csv":
+        with open(path, "w", encoding="utf-8", newline="") as fh:
+            w = csv.writer(fh)
+            w.writerow(columns)
+            w.writerows([safe_cell(v) if isinstance(v, str) else v for v in row] for row in rows)
+        return
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+    pq.write_table(pa.table({c: [r[i] for r in rows] for i, c in enumerate(columns)}), path)
+
+
+def export(store, corpus_name, what, fmt, path, model_id=None, period=None):
+    """Write an export to ``path``; returns the list of files written. ``period`` (year,
+    month, week, day) only for ``topics-over-time``; models trained before the aggregates
+    existed get them prepared first."""
     check_export(what, fmt)
     _, model = registry.find_model(store, corpus_name, model_id, kind=None if model_id and what in ALSO
                                    else KIND[what])
     _check_kind(model, what)
+    if what in aggregates.TABLES:
+        write_table(*aggregates.table(store, model, what, period, prepare_missing=True), fmt, path)
+        return [path]
+    if period is not None:
+        raise InvalidInput("--period applies to topics-over-time only")
     if what in MAP_OF:
         from .explore.maps import read_map
         read_map(store, model, MAP_OF[what])          # no map yet: say so before a file is opened
@@ -240,10 +272,10 @@ MIMETYPES = {"csv": "text/csv; charset=utf-8", "jsonl": "application/x-ndjson; c
 EXTENSIONS = {"word2vec": "vec", "word2vec-binary": "bin", "projector": "zip"}
 
 
-def download(store, model_id, what, fmt):
+def download(store, model_id, what, fmt, period=None):
     """An export as a download: ``(file name, mimetype, iterator of bytes)``. Text formats
     stream as they are made; the others are written to a temporary file first, which the
-    iterator removes when it ends."""
+    iterator removes when it ends. Aggregates not prepared yet raise ``NotPrepared``."""
     check_export(what, fmt)
     corpus, model = registry.get_model(store, model_id)
     _check_kind(model, what)
@@ -253,6 +285,12 @@ def download(store, model_id, what, fmt):
         read_map(store, model, MAP_OF[what])          # a missing map: 404 now, not a broken stream
     if what in MAP_OF and fmt == "csv":
         return filename, MIMETYPES[fmt], (c.encode("utf-8") for c in iter_map_csv(store, model, what))
+    if what in aggregates.TABLES:
+        table = aggregates.table(store, model, what, period)
+        if fmt == "csv":
+            buf = io.StringIO()
+            csv.writer(buf).writerows([table[0]] + [[safe_cell(v) for v in r] for r in table[1]])
+            return filename, MIMETYPES[fmt], iter([buf.getvalue().encode("utf-8")])
     if what == "topic-terms" or fmt in ("csv", "jsonl"):
         chunks = (iter_topic_terms_csv if what == "topic-terms" else
                   iter_doc_topics_csv if fmt == "csv" else iter_doc_topics_jsonl)(store, model)
@@ -269,6 +307,8 @@ def download(store, model_id, what, fmt):
         path = os.path.join(tmp, filename)
         if what in MAP_OF:
             write_map_parquet(store, model, what, path)
+        elif what in aggregates.TABLES:
+            write_table(*table, fmt, path)
         elif fmt == "parquet":
             write_parquet(store, model, path)
         elif fmt == "projector":

@@ -1,7 +1,6 @@
 """What each page shows, read in one transaction; the page and its JSON twin both call these."""
 
-from .errors import InvalidInput
-from .explore.documents import document, overview_in
+from .explore.documents import overview_in
 from .jobs.runner import as_seen
 from .store import queries as db
 
@@ -38,27 +37,3 @@ def words_page(store, name):
         corpus = db.get_corpus(conn, name)
         models = db.list_models(conn, corpus["id"], kind="word2vec")
         return {"corpus": corpus, "models": models, "has_vectors": bool(models)}
-
-
-def documents_page(store, name, start=0, limit=50, snippet=240):
-    """A page of a corpus's documents in corpus order: ``{"corpus": row, "start", "documents":
-    [{position, doc_key, title, label, date, n_tokens, text (the first ``snippet`` characters,
-    white space collapsed)}]}``."""
-    try:
-        start = max(0, int(start))
-    except (TypeError, ValueError):
-        raise InvalidInput(f"start is a document position, a whole number, not {str(start)[:50]!r}") from None
-    with store.read() as conn:
-        corpus = db.get_corpus(conn, name)
-        docs = db.get_documents(conn, corpus["id"], positions=range(start, start + limit),
-                                columns=("position", "doc_key", "title", "label", "date", "n_tokens", "text"))
-    for d in docs:
-        d["text"] = " ".join(d["text"][:2 * snippet].split())[:snippet]
-    return {"corpus": corpus, "start": start, "documents": docs}
-
-
-def document_page(store, name, position):
-    """A document (see explore.documents.document) and its corpus's document count."""
-    doc = document(store, name, position)
-    with store.read() as conn:
-        return {"document": doc, "n_docs": db.get_corpus(conn, name)["n_docs"]}

@@ -1,7 +1,8 @@
 """The Flask app: a thin layer of pages and a JSON API over the textlatent library.
 
 ``create_app(config=None)`` builds it; every setting comes from the library's settings.
-One blueprint per area (corpora, models, jobs, words, maps, the OpenAPI document, assets);
+One blueprint per area (corpora, models, jobs, words, maps, documents, the OpenAPI document,
+assets);
 each view reads its input, calls one library function with the request's store (see
 :mod:`.db`), and answers HTML or JSON (under ``/api/v1``) from what it returns.
 """
@@ -37,11 +38,11 @@ def create_app(config=None, trusted_hosts=None):
         # its error, raised again while the error page is drawn, became a bare 500.
         app.before_request(lambda: _check_host(trusted_hosts))
 
-    from . import assets, corpora, csrf, db, jobs, maps, models, openapi, ui, words
+    from . import assets, corpora, csrf, db, documents, jobs, maps, models, openapi, ui, words
     db.init_app(app, config)
     csrf.init_app(app)
     ui.init_app(app)
-    for area in (corpora, models, jobs, words, maps, openapi, assets):
+    for area in (corpora, models, jobs, words, maps, documents, openapi, assets):
         app.register_blueprint(area.bp)
 
     @app.errorhandler(TextlatentError)

@@ -3,7 +3,7 @@
 from flask import Blueprint, jsonify, render_template, request
 
 from textlatent import jobs, views
-from textlatent.explore import documents
+from textlatent.explore.reading import document_view
 from textlatent.export import FORMATS
 from textlatent.ingest import uploads
 
@@ -12,7 +12,6 @@ from .db import get_store
 from .responses import accepted, corpus_summary, model_json
 
 bp = Blueprint("corpora", __name__)
-DOCS_PER_PAGE = 50
 
 
 @bp.get("/")
@@ -57,26 +56,23 @@ def delete_corpus(name):
     return "", 204
 
 
-@bp.get("/corpora/<name>/documents")
-def documents_page(name):
-    page = views.documents_page(get_store(), name, request.args.get("start", 0), DOCS_PER_PAGE)
-    return render_template("documents.html", corpus=page["corpus"], docs=page["documents"], start=page["start"],
-                           per_page=DOCS_PER_PAGE)
-
-
-@bp.get("/api/v1/corpora/<name>/documents")
-def documents_list(name):
-    page = views.documents_page(get_store(), name, request.args.get("start", 0), DOCS_PER_PAGE)
-    return jsonify({"corpus": page["corpus"]["name"], "start": page["start"], "documents": page["documents"]})
-
-
 @bp.get("/corpora/<name>/documents/<position>")
 def document_page(name, position):
-    page = views.document_page(get_store(), name, position)
-    return render_template("document.html", corpus_name=name, doc=page["document"], n_docs=page["n_docs"])
+    doc = _document(name, position)
+    return render_template("document.html", corpus_name=name, doc=doc, n_docs=doc["n_docs"])
 
 
 @bp.get("/api/v1/corpora/<name>/documents/<position>")
 def document(name, position):
-    return jsonify(documents.document(get_store(), name, position))
+    return jsonify(_document(name, position))
+
+
+def _document(name, position):
+    """The document's view; models older than its stored views get a job that makes them."""
+    store = get_store()
+    doc = document_view(store, name, position, request.args.get("model"))
+    for model_id in doc["unprepared"]:
+        jobs.submit_views(store, name, model_id)
+        doc["notes"].append(f"the stored views of model {model_id} are being prepared: reload in a moment")
+    return doc
 

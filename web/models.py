@@ -5,9 +5,11 @@ from flask import Blueprint, Response, abort, jsonify, redirect, render_template
 from textlatent import jobs
 from textlatent.export import FORMATS
 from textlatent.errors import InvalidInput, ModelNotFound
+from textlatent.explore import aggregates
 from textlatent.explore.inference import infer
 from textlatent.explore.topics import TOPN_MAX, ldavis_data, set_labels, topic_documents, topics_of
 from textlatent.export import download
+from textlatent.models import sweep
 from textlatent.ingest.uploads import safe_filename
 from textlatent.params import Param, validate
 from textlatent.store import registry
@@ -21,6 +23,12 @@ bp = Blueprint("models", __name__)
 @bp.get("/api/v1/corpora/<name>/models")
 def corpus_models(name):
     return jsonify([model_json(m) for m in registry.list_models(get_store(), name)])
+
+
+@bp.get("/api/v1/corpora/<name>/sweeps")
+def corpus_sweeps(name):
+    """The corpus's K sweeps with their figures per K and the recommended K, newest first."""
+    return jsonify(sweep.summary(get_store(), name))
 
 
 @bp.post("/api/v1/corpora/<name>/models")
@@ -105,6 +113,36 @@ def model_infer(model_id):
     return jsonify(infer(store, corpus["name"], body["text"], m["id"]))
 
 
+@bp.get("/api/v1/models/<model_id>/topics-by-label")
+def topics_by_label(model_id):
+    """JSON, or with ``format=csv|parquet`` the export; 202 with a job while an older
+    model's aggregates are being prepared."""
+    return _aggregate(model_id, "topics-by-label", lambda store, m, _: aggregates.by_label(store, m))
+
+
+@bp.get("/api/v1/models/<model_id>/topics-over-time")
+def topics_over_time(model_id):
+    return _aggregate(model_id, "topics-over-time", aggregates.over_time)
+
+
+def _aggregate(model_id, what, read):
+    store = get_store()
+    corpus, m = registry.get_model(store, model_id)
+    _require(m, "lda")
+    period = request.args.get("period") or None
+    if period is not None and what != "topics-over-time":
+        raise InvalidInput("period applies to topics-over-time only")
+    try:
+        if request.args.get("format"):
+            return _download(model_id, what, "csv", period)
+        data = read(store, m, period)
+    except aggregates.NotPrepared:
+        return accepted(jobs.submit_views(store, corpus["name"], m["id"]))
+    described = topics_of(store, m, 3)
+    return jsonify(data | {"topics": [{"topic": t["topic"], "label": t["label"],
+                                       "terms": [w for w, _ in t["terms"]]} for t in described]})
+
+
 @bp.get("/api/v1/models/<model_id>/doc-topics")
 def doc_topics(model_id):
     return _download(model_id, "doc-topics", "csv")
@@ -130,8 +168,8 @@ def doc_map(model_id):
     return _download(model_id, "doc-map", "csv")
 
 
-def _download(model_id, what, default):
-    filename, mimetype, chunks = download(get_store(), model_id, what, request.args.get("format", default))
+def _download(model_id, what, default, period=None):
+    filename, mimetype, chunks = download(get_store(), model_id, what, request.args.get("format", default), period)
     # content_type: the type as given (mimetype= would add a second "; charset=utf-8")
     resp = Response(stream_with_context(chunks), content_type=mimetype)
     resp.headers["Cache-Control"] = "no-store"       # labels and retraining change what a download holds

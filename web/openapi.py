@@ -142,21 +142,59 @@ def spec():
                              "text_field": {"type": "string", "default": "text"},
                              "id_field": {"type": "string"}, "title_field": {"type": "string"},
                              "label_field": {"type": "string"}, "date_field": {"type": "string"},
-                             "split": {"type": "string", "enum": ["none", "paragraphs"]}}}}}},
+                             "split": {"type": "string", "enum": ["none", "paragraphs"]},
+                             "first_line_title": {"type": "string", "enum": ["yes", "no"],
+                                                  "description": "title text files by their first "
+                                                                 "line (default: yes in a folder or zip)"}}}}}},
                      "responses": {"202": ACCEPTED, **_errors("400", "413", "415", "422")}}},
         "/corpora/{name}": {
             "get": {"summary": "A corpus: counts, frequent terms, sample documents, models, jobs",
                     "parameters": [NAME], "responses": {"200": _ok({"type": "object"}), **_errors("404")}},
             "delete": {"summary": "Delete a corpus with its documents and models", "parameters": [NAME],
                        "responses": {"204": {"description": "deleted"}, **_errors("404", "409")}}},
+        "/corpora/{name}/sweeps": {
+            "get": {"summary": "The corpus's K sweeps (LDA trained with several num_topics at once): "
+                               "figures per K, the recommended K and the rule", "parameters": [NAME],
+                    "responses": {"200": _ok({"type": "array"}), **_errors("404")}}},
         "/corpora/{name}/documents": {
-            "get": {"summary": "50 documents in corpus order from start, each with a snippet of its text",
-                    "parameters": [NAME, _query("start", {"type": "integer", "minimum": 0, "default": 0},
-                                                "position of the first document")],
-                    "responses": {"200": _ok({"type": "object"}), **_errors("400", "404")}}},
+            "get": {"summary": "The corpus's documents, paged: full-text search, filters, sorting "
+                               '-> {"documents": [{position, doc_id, title, label, date, snippet, highlights}], '
+                               '"total"}', "parameters": [
+                NAME, _query("q", {"type": "string", "maxLength": 1000}, "documents holding every word"),
+                _query("label", {"type": "string"}), _query("topic", {"type": "integer"}, "dominant topic"),
+                _query("date_from", {"type": "string"}, "ISO 8601, inclusive"),
+                _query("date_to", {"type": "string"}, "ISO 8601, inclusive of the whole period"),
+                _query("sort", {"type": "string"}, "position, date, -date or share:K"),
+                _query("limit", {"type": "integer", "minimum": 1, "maximum": 100, "default": 20}),
+                _query("offset", {"type": "integer", "minimum": 0, "default": 0}),
+                _query("model", {"type": "integer"}, "LDA model for topic and share:K (default: the newest)")],
+                "responses": {"200": _ok({"type": "object"}), "202": ACCEPTED, **_errors("400", "404")}}},
+        "/corpora/{name}/documents/{position}/similar": {
+            "get": {"summary": 'The nearest documents -> {"by", "model_id", "documents": [{position, doc_id, title, '
+                               'label, date, distance}]}', "parameters": [
+                NAME, _path_param("position", {"type": "integer"}),
+                _query("by", {"type": "string", "enum": ["topics", "vectors"], "default": "topics"},
+                       "topics: Hellinger distance of topic mixtures; vectors: cosine distance of document vectors"),
+                _query("limit", {"type": "integer", "minimum": 1, "maximum": 100, "default": 10}),
+                _query("model", {"type": "integer"})],
+                "responses": {"200": _ok({"type": "object"}), "202": ACCEPTED, **_errors("400", "404")}}},
+        "/corpora/{name}/kwic": {
+            "get": {"summary": 'Words in context -> {"term", "lines": [{position, doc_id, left, match, right}], '
+                               '"total", "documents"}', "parameters": [
+                NAME, _query("word", {"type": "string", "maxLength": 200}, "a word or phrase", True),
+                _query("limit", {"type": "integer", "minimum": 1, "maximum": 500, "default": 20}),
+                _query("offset", {"type": "integer", "minimum": 0, "default": 0})],
+                "responses": {"200": _ok({"type": "object"}), **_errors("400", "404")}}},
+        "/models/{model_id}/similar-documents": {
+            "post": {"summary": "The documents nearest a new text's topic mixture", "parameters": [MODEL],
+                     "requestBody": {"required": True, "content": {"application/json": {"schema": {
+                         "type": "object", "required": ["text"], "properties": {
+                             "text": {"type": "string"}, "limit": {"type": "integer", "minimum": 1, "maximum": 100}}}}}},
+                     "responses": {"200": _ok({"type": "object"}), "202": ACCEPTED, **_errors("400", "404", "422")}}},
         "/corpora/{name}/documents/{position}": {
-            "get": {"summary": "One document, whole", "parameters": [
-                NAME, _path_param("position", ID | {"minimum": 0}, "0-based position in the corpus")],
+            "get": {"summary": "One document, whole, with its topic mixture", "parameters": [
+                NAME, _path_param("position", ID | {"minimum": 0}, "0-based position in the corpus"),
+                _query("model", ID, "LDA model (default: the newest)")],
                 "responses": {"200": _ok({"type": "object"}), **_errors("400", "404")}}},
         "/corpora/{name}/models": {
             "get": {"summary": "The corpus's models, newest first", "parameters": [NAME],
@@ -229,6 +267,18 @@ def spec():
                          "type": "object", "required": ["text"], "properties": {
                              "text": TEXT | {"maxLength": MAX_INFER_CHARS}}}}}},
                      "responses": {"200": _ok({"type": "object"}), **_errors("400", "404", "413", "422")}}},
+        "/models/{model_id}/topics-by-label": {
+            "get": {"summary": "Mean topic shares and dominant-topic counts per document label (JSON), "
+                               "or with format the export: label, topic, share, documents",
+                    "parameters": [MODEL, _query("format", {"type": "string", "enum": list(FORMATS["topics-by-label"])})],
+                    "responses": {"200": _ok({"type": "object"}), "202": ACCEPTED, **_errors("400", "404")}}},
+        "/models/{model_id}/topics-over-time": {
+            "get": {"summary": "Mean topic shares and document counts per period (JSON), or with format "
+                               "the export: period, topic, share, documents",
+                    "parameters": [MODEL, _query("period", {"type": "string", "enum": ["year", "month", "week", "day"]},
+                                                 "default: chosen from the dates' span (about 10-60 periods)"),
+                                   _query("format", {"type": "string", "enum": list(FORMATS["topics-over-time"])})],
+                    "responses": {"200": _ok({"type": "object"}), "202": ACCEPTED, **_errors("400", "404")}}},
         "/models/{model_id}/doc-topics": _download("doc-topics", "Document-topic vectors"),
         "/models/{model_id}/topic-terms": _download("topic-terms", "Topic-term weights"),
         "/models/{model_id}/vectors": _download("vectors", "Word vectors"),

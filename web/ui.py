@@ -28,7 +28,7 @@ CORPUS_TABS = [
     Tab("overview", "Overview", "corpora.corpus_page"),
     Tab("topics", "Topics", "models.corpus_topics"),
     Tab("words", "Words", "words.words_page"),
-    Tab("documents", "Documents", "corpora.documents_page"),
+    Tab("documents", "Documents", "documents.documents_page"),
 ]
 
 

@@ -2,10 +2,11 @@
 
 Each command reads its options, calls one library function, and turns the library's
 errors into a one-line message and exit status 1 (never a traceback). The commands
-live by area in :mod:`.corpora`, :mod:`.training`, :mod:`.maps` and :mod:`.service`.
+live by area in :mod:`.corpora`, :mod:`.training`, :mod:`.maps`, :mod:`.analysis` and
+:mod:`.service`.
 """
 
-from . import corpora, maps, service, training  # noqa: F401  (each registers its commands on the group)
+from . import analysis, corpora, maps, service, training  # noqa: F401  (each registers its commands on the group)
 from .base import cli
 
 

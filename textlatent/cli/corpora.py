@@ -29,6 +29,9 @@ def _stop_words(values):
 @click.option("--date-field", help="CSV/JSONL field with a date.")
 @click.option("--split", type=click.Choice(["none", "paragraphs"]), default="none", show_default=True,
               help="One document per file/row, or per paragraph.")
+@click.option("--first-line-title/--no-first-line-title", default=None,
+              help="Title a text file by its first line when that looks like a headline "
+                   "(default: yes for the files of a folder or zip, no for a single file).")
 @click.option("--language", default="en", show_default=True, help="spaCy language code (new corpus).")
 @click.option("--stop-words", multiple=True, help="Extra stop words: a file, or words separated by commas.")
 @click.option("--pipeline", help="An installed trained spaCy pipeline to use instead of the blank one.")
@@ -42,7 +45,7 @@ def _stop_words(values):
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
 @click.pass_context
 def ingest(ctx, sources, name, text_field, id_field, title_field, label_field, date_field, split,
-           language, stop_words, pipeline, pos, no_phrases, no_lemmas, email, workers, quiet, as_json):
+           first_line_title, language, stop_words, pipeline, pos, no_phrases, no_lemmas, email, workers, quiet, as_json):
     """Add documents from folders, .zip, .txt, .csv/.tsv or .jsonl files (or .gz of them).
 
     \b
@@ -54,7 +57,8 @@ def ingest(ctx, sources, name, text_field, id_field, title_field, label_field, d
     from ..ingest import ingest as run
 
     options = ReadOptions(text_field=text_field, id_field=id_field, title_field=title_field,
-                          label_field=label_field, date_field=date_field, split=split)
+                          label_field=label_field, date_field=date_field, split=split,
+                          first_line_title=first_line_title)
     settings = TokenizerSettings(language=language, pipeline=pipeline,
                                  pos=[p.strip() for p in pos.split(",")] if pos else None,
                                  stop_words=_stop_words(stop_words), lemmas=not no_lemmas,
@@ -70,7 +74,9 @@ def ingest(ctx, sources, name, text_field, id_field, title_field, label_field, d
         "\n".join(s["report"] + [
             f"{s['corpus']}: {s['added']:,} documents added, {s['duplicates']:,} duplicates skipped, "
             f"{s['empty']:,} empty skipped; {s['tokens']:,} tokens; now {s['documents']:,} documents, "
-            f"vocabulary {s['vocabulary']:,}, {s['phrases']:,} phrases; {s['seconds']:.1f} s"])))
+            f"vocabulary {s['vocabulary']:,}, {s['phrases']:,} phrases; {s['dated']:,} dated"
+            + (f", {s['dates_unparsed']:,} dates unreadable" if s["dates_unparsed"] else "")
+            + f"; {s['seconds']:.1f} s"])))
 
 
 @cli.command()

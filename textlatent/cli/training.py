@@ -37,6 +37,9 @@ def _train(ctx, fn, corpus, params, quiet, as_json, unit, no_map, name):
         made = after_training(store, model_id, method, progress=bar)
     finally:
         bar.close()
+    if isinstance(model_id, dict):         # a sweep over several numbers of topics
+        emit(model_id, as_json, _sweep_text)
+        return
     from ..store import registry
     _, model = registry.find_model(store, corpus, model_id)
     emit(_model_json(model) | {"maps": made}, as_json, lambda m: click.echo(
@@ -71,6 +74,17 @@ def _train_command(kind):
 
 for _kind in MODEL_KINDS:
     _train_command(KINDS[_kind])
+
+
+def _sweep_text(s):
+    click.echo(f"{'K':>4} {'model':>6} {'c_npmi':>8} {'u_mass':>8} {'bound':>8} {'diversity':>9} {'quality':>8}"
+               + ("  NMI" if any(r["nmi_labels"] is not None for r in s["models"]) else ""))
+    for r in s["models"]:
+        star = " *" if s["recommended"] and r["model_id"] == s["recommended"]["model_id"] else ""
+        click.echo(f"{r['num_topics']:>4} {r['model_id']:>6} {r['c_npmi']!s:>8} {r['u_mass']!s:>8} "
+                   f"{r['log_perplexity']!s:>8} {r['topic_diversity']!s:>9} {r['topic_quality']!s:>8}"
+                   + (f"  {r['nmi_labels']}" if r["nmi_labels"] is not None else "") + star)
+    click.echo(f"* recommended: {s['rule']}")
 
 
 def _model_json(m):
@@ -196,21 +210,27 @@ def similar(ctx, corpus, words, negative, topn, model_id, as_json):
 
 @cli.command()
 @click.argument("corpus")
-@click.argument("what", type=click.Choice(["doc-topics", "topic-terms", "vectors", "word-map", "doc-map"]))
+@click.argument("what", type=click.Choice(["doc-topics", "topic-terms", "vectors", "word-map", "doc-map",
+                                           "topics-by-label", "topics-over-time"]))
 @click.option("--format", "fmt", required=True,
               help="doc-topics: csv, jsonl, npy, parquet; topic-terms: csv; "
-                   "vectors: word2vec, word2vec-binary, projector (a folder); word-map, doc-map: csv, parquet.")
+                   "vectors: word2vec, word2vec-binary, projector (a folder); "
+                   "word-map, doc-map, topics-by-label, topics-over-time: csv, parquet.")
 @click.option("--output", "-o", required=True, type=click.Path(), help="File (or folder) to write.")
 @click.option("--model", "model_id", help="Model id (default: the newest of the fitting kind).")
+@click.option("--period", type=click.Choice(["year", "month", "week", "day"]),
+              help="topics-over-time: the period (default: chosen from the dates' span).")
 @click.pass_context
-def export(ctx, corpus, what, fmt, output, model_id):
-    """Export document-topic vectors, the topic-term table, word vectors, or map coordinates.
+def export(ctx, corpus, what, fmt, output, model_id, period):
+    """Export document-topic vectors, the topic-term table, word vectors, map coordinates,
+    or topic shares by label or over time.
 
     \b
     Example:
         textlatent export news doc-topics --format parquet --output news-topics.parquet
         textlatent export news vectors --format word2vec --output news.vec
+        textlatent export wires topics-over-time --period month --format csv --output t.csv
     """
     from ..export import export as run
-    for path in run(store_of(ctx), corpus, what, fmt, output, model_id):
+    for path in run(store_of(ctx), corpus, what, fmt, output, model_id, period):
         click.echo(f"wrote {path}")

@@ -13,6 +13,7 @@ from ..errors import InvalidInput, ViewUnavailable
 from ..params import Param, validate
 from ..store import queries as db
 from ..store import registry
+from . import snippets
 
 TOPN_MAX = 1000
 
@@ -79,7 +80,8 @@ def topics_of(store, model, topn=10):
 
 
 def topic_documents(store, model, topic, limit=10):
-    """The documents where ``topic`` weighs most: ``[{position, doc_key, title, label, weight}]``."""
+    """The documents where ``topic`` weighs most, heaviest first:
+    ``[{position, doc_key, title, label, date, snippet, weight}]``."""
     a = model_arrays(store, model)
     theta = a["doc_topics"]
     K = theta.shape[1]
@@ -99,7 +101,9 @@ def topic_documents(store, model, topic, limit=10):
     with store.read() as conn:
         docs = {d["position"]: d for d in db.get_documents(
             conn, model["corpus_id"], positions=top.tolist(),
-            columns=("id", "position", "doc_key", "title", "label"))}
+            columns=("id", "position", "doc_key", "title", "label", "date", "text"))}
+    for d in docs.values():
+        d["snippet"] = snippets.lead(d.pop("text"), d["title"])
     return [dict(docs[i], weight=round(float(weight[i]), 5)) for i in top.tolist() if i in docs]
 
 

@@ -22,9 +22,9 @@ from dataclasses import dataclass, field
 
 from ..errors import EmptyCorpus, InvalidInput
 from ..store import queries as db
+from . import dates, writer
 from .dedupe import BATCH as DEDUPE_BATCH
 from .dedupe import SeenHashes
-from . import writer
 from .phrases import learn_phrases
 from .sources import ReadOptions, iter_sources
 from .tokenize import TokenizerSettings, tokenize_stream
@@ -44,6 +44,8 @@ class IngestSummary:
     documents: int = 0
     vocabulary: int = 0
     phrases: int = 0
+    dated: int = 0              # documents added with a date
+    dates_unparsed: int = 0     # dates no known format reads (kept in metadata as date_original)
     seconds: float = 0.0
     created: bool = False
     report: list = field(default_factory=list)
@@ -197,6 +199,7 @@ def _spool(read_options, paths, settings, workers, seen, summary, spool, learner
             summary.empty += 1
             continue
         rec["unigrams"] = tokens
+        _normalise_date(rec, summary, read_options.report)
         spool.add(rec)
         if learner is not None:
             learner.add(tokens)
@@ -205,7 +208,30 @@ def _spool(read_options, paths, settings, workers, seen, summary, spool, learner
         if n % 500 == 0:
             report()
     report()
+    if summary.dates_unparsed > DATE_EXAMPLES:
+        read_options.report.append(f"{summary.dates_unparsed:,} dates in all could not be read; each is kept "
+                                   "in its document's metadata as date_original")
     return n
+
+
+DATE_EXAMPLES = 5          # unreadable dates named one by one in the report
+
+
+def _normalise_date(rec, summary, report):
+    """ISO 8601 in ``rec["date"]``; the value as the source wrote it goes to the metadata
+    (``date_original``) when it differs; an unreadable date is reported, never fatal."""
+    raw = rec.get("date")
+    try:
+        iso = dates.normalise(raw)
+    except ValueError as e:
+        iso = None
+        summary.dates_unparsed += 1
+        if summary.dates_unparsed <= DATE_EXAMPLES:
+            where = rec.get("line") or rec.get("source") or rec.get("doc_key")
+            report.append(f"{where}: date {str(raw)[:60]!r} {e}; the document is kept without a date")
+    if raw is not None and iso != raw:
+        rec["meta"] = dict(rec.get("meta") or {}, date_original=str(raw)[:200])
+    rec["date"] = iso
 
 
 def delete_corpus(store, name):

@@ -17,6 +17,7 @@ import zipfile
 from dataclasses import dataclass, field
 
 from ..errors import IngestError, InvalidInput, UnsupportedSource
+from . import dates
 
 TEXT_SUFFIXES = (".txt", ".md")
 TABLE_SUFFIXES = (".csv", ".tsv")
@@ -50,6 +51,9 @@ class ReadOptions:
     label_field: str | None = None
     date_field: str | None = None
     split: str | None = None          # None or "paragraphs"
+    # A text file's title from its first line when that looks like a headline; None: yes
+    # for the files of a folder or zip (BBC, Reuters and many press corpora put it there).
+    first_line_title: bool | None = None
     report: list = field(default_factory=list)
 
     def __post_init__(self):
@@ -146,7 +150,8 @@ def _iter_folder(root, options):
                       options.report)
     for (rel, full), label in zip(entries, keep):
         if label is not False:
-            yield from _iter_file(rel.replace(os.sep, "/"), full, lambda p=full: open(p, "rb"), options, label)
+            yield from _iter_file(rel.replace(os.sep, "/"), full, lambda p=full: open(p, "rb"), options, label,
+                                  collection=True)
 
 
 def _top_level(source, rels, report):
@@ -180,7 +185,7 @@ def file_suffix(name):
     return os.path.splitext(lower)[1]
 
 
-def _iter_file(name, path, opener, options, label):
+def _iter_file(name, path, opener, options, label, collection=False):
     suffix = file_suffix(name)
     gz = name.lower().endswith(".gz")
     if suffix not in SUPPORTED:
@@ -200,7 +205,9 @@ def _iter_file(name, path, opener, options, label):
     if suffix in TEXT_SUFFIXES:
         with open_binary() as fh:
             data = _read_all(fh, name)
-        yield from _text_documents(name, decode_bytes(data, name, options.report), options, label)
+        first_line = options.first_line_title if options.first_line_title is not None else collection
+        yield from _text_documents(name, decode_bytes(data, name, options.report), options, label,
+                                   first_line=first_line)
     elif suffix in TABLE_SUFFIXES:
         yield from _iter_table(name, open_binary, options, "\t" if suffix == ".tsv" else ",")
     else:
@@ -278,18 +285,30 @@ def split_paragraphs(text):
             yield block.strip()
 
 
-def _text_documents(name, text, options, label, key=None, title=None):
+def _text_documents(name, text, options, label, key=None, title=None, first_line=False):
     key = key or name
     text = clean_text(text)
-    base_title = title or os.path.splitext(os.path.basename(name.removesuffix(".gz")))[0]
-    record = {"doc_key": key, "source": name, "title": base_title, "label": label, "date": None,
-              "meta": None, "text": text, "line": None}
+    file_name = os.path.basename(name.removesuffix(".gz"))
+    base_title = title or os.path.splitext(file_name)[0]
+    record = {"doc_key": key, "source": name, "title": base_title, "label": label,
+              "date": dates.from_file_name(file_name), "meta": None, "text": text, "line": None}
     if options.split == "paragraphs":
         for i, para in enumerate(split_paragraphs(text)):
             yield record | {"doc_key": f"{key}#p{i + 1}", "text": para,
                             "title": f"{base_title} ¶{i + 1}"}
     else:
-        yield record
+        yield record | {"title": (first_line and headline(text)) or base_title}
+
+
+def headline(text, longest=150):
+    """The first line of ``text`` when it looks like a headline: at most ``longest``
+    characters, more text after it, and not ending as a sentence or a salutation does
+    ("Fellow-Citizens of the Senate:")."""
+    head, _, rest = text.lstrip().partition("\n")
+    head = head.strip()
+    if not head or len(head) > longest or not rest.strip() or head[-1] in ".,;:" and not head.endswith("..."):
+        return None
+    return head
 
 
 def _iter_zip(name, path, options):
@@ -334,7 +353,7 @@ def _iter_zip(name, path, options):
                 return _LimitedReader(zf.open(info), entry, MAX_UNCOMPRESSED - total,
                                       compressed=min(info.compress_size, os.path.getsize(path)))
 
-            for rec in _iter_file("/".join(rel), None, opener, options, label):
+            for rec in _iter_file("/".join(rel), None, opener, options, label, collection=True):
                 rec["source"] = entry
                 total += len(rec["text"])
                 yield rec

@@ -236,6 +236,30 @@ class Tokenizer:
             first.clear()
         return out
 
+    def spans(self, text):
+        """``[(start, end, term)]``: where each term of ``text`` stands in it, in order, before
+        phrases. The terms are those ``self([text])`` makes, except that an e-mail's headers,
+        quotes and signature are read too (offsets must stay those of ``text``)."""
+        out, offset = [], 0
+        term_of = self._trained_term if self.settings.pipeline else self._term
+        for piece in _chunks(_blanked(text)):
+            doc = self.nlp(piece) if self.settings.pipeline else self.nlp.tokenizer(piece)
+            for tok in doc:
+                term = term_of(tok)
+                if term:
+                    start = offset + tok.idx
+                    out.append((start, start + len(tok.text), term))
+            offset += len(piece)
+        return out
+
+
+def _blanked(text):
+    """``text`` with what ``preclean`` removes inside it (long runs, URLs, e-mail addresses)
+    turned into as many spaces, long runs first (the e-mail pattern is slow on them)."""
+    def spaces(m):
+        return " " * len(m.group())
+    return _EMAIL.sub(spaces, _URL.sub(spaces, _LONG_RUN.sub(spaces, text)))
+
 
 _SENTENCE_END = frozenset((".", "!", "?", "...", "…", "?!", "!?", "!!", "??"))
 _OPENING = frozenset(('"', "'", "(", "[", "“", "‘", "-", "–", "—", "*", "•"))

@@ -47,6 +47,11 @@ def read_options(form):
         if len(value) > 200:
             raise InvalidInput(f"{key} is too long")
         values[key] = value
+    flag = str(form.get("first_line_title") or "").strip().lower()
+    if flag:
+        if flag not in ("yes", "no", "true", "false", "on", "off", "1", "0"):
+            raise InvalidInput(f"first_line_title is yes or no, not {flag[:50]!r}")
+        values["first_line_title"] = flag in ("yes", "true", "on", "1")
     ReadOptions(**values)       # validates split
     return values
 

@@ -84,6 +84,7 @@ def write(store, name, settings, records, learned_phrases, summary, progress, n_
                     tokens = rec.pop("unigrams")
                     tokens = apply_phrases(tokens, pairs) if pairs else tokens
                     rec.pop("line", None)
+                    summary.dated += rec.get("date") is not None
                     rows.append(dict(rec, corpus_id=cid, position=position, n_tokens=len(tokens),
                                      tokens=vocab.ids(tokens).tobytes(), title=_cut(rec.get("title"), 2000),
                                      source=_cut(rec.get("source"), 1000), date=_cut(rec.get("date"), 100)))

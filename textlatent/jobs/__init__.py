@@ -16,8 +16,7 @@ ACTIVE = ("pending", "running")
 ENDED = ("finished", "failed", "cancelled")
 
 __all__ = ["ACTIVE", "ENDED", "KINDS", "MODEL_KINDS", "JobKind", "active_jobs", "cancel", "delete_corpus", "get",
-           "job_json",
-           "list_jobs", "reap", "retry", "run_job", "submit", "submit_upload"]
+           "job_json", "list_jobs", "reap", "retry", "run_job", "submit", "submit_upload", "submit_views"]
 
 
 def submit(store, kind, corpus_name, params=None, queue=None):
@@ -27,6 +26,14 @@ def submit(store, kind, corpus_name, params=None, queue=None):
         job_id = db.insert_job(conn, kind, corpus_name, params)
     (queue or get_queue(store.config)).run_job(job_id)
     return get(store, job_id)
+
+
+def submit_views(store, corpus_name, model_id, queue=None):
+    """Queue the preparation of an older model's stored views, unless one is already queued."""
+    for job in active_jobs(store, corpus_name):
+        if job["kind"] == "views" and job["params"].get("model_id") == model_id:
+            return job
+    return submit(store, "views", corpus_name, {"model_id": model_id}, queue)
 
 
 def submit_upload(store, corpus_name, files, options=None, queue=None):

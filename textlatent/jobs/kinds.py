@@ -10,11 +10,13 @@ from dataclasses import dataclass, field
 from typing import Callable
 
 from ..errors import Conflict, EmptyCorpus, InvalidInput
-from ..explore import maps
+from ..explore import aggregates, maps, similarity
 from ..ingest import ReadOptions, TokenizerSettings, ingest, valid_corpus_name
 from ..ingest.uploads import StagedUpload
-from ..models import LDA_PARAMS, W2V_PARAMS, train_lda, train_word2vec, validate_w2v
+from ..models import LDA_PARAMS, W2V_PARAMS, sweep, train_lda, train_word2vec, validate_w2v
+from ..params import Param, validate
 from ..store import queries as db
+from ..store import registry
 
 
 @dataclass(frozen=True)
@@ -23,8 +25,8 @@ class JobKind:
 
     ``validate(store, corpus_name, params) -> (corpus_name, params)`` raises the library's
     error for bad input; ``run(store, job, progress) -> (model_id or None, result or None)``;
-    ``produces``: "corpus", "model" or "map" (of the model ``model_id``); ``params``: the
-    parameter table that forms, CLI options and the OpenAPI document describe;
+    ``produces``: "corpus", "model", "map" or "views" (of the model ``model_id``); ``params``:
+    the parameter table that forms, CLI options and the OpenAPI document describe;
     ``ended(store, params, status)`` cleans what the parameters hold once the job ended
     (files of an upload, say). A kind that trains a
     model also names its ``train(store, corpus_name, params, progress, workdir_prefix)``,
@@ -105,7 +107,16 @@ def _validate_lda(store, corpus_name, params):
     corpus = _trainable(store, corpus_name)
     params = dict(params)
     method = map_choice(store, params.pop("map", None))
+    if sweep.is_sweep(params):
+        return corpus["name"], {**sweep.validate_sweep(params, corpus["n_docs"]), "map": method}
     return corpus["name"], {**plan_lda(StoredCorpus(store, corpus["name"]), params)[0], "map": method}
+
+
+def train_topics(store, corpus_name, params, progress=None, workdir_prefix=".tmp-"):
+    """``train_lda``, or with a list of ``num_topics`` a sweep (its summary, a dict)."""
+    if sweep.is_sweep(params):
+        return sweep.train_sweep(store, corpus_name, params, progress, workdir_prefix)
+    return train_lda(store, corpus_name, params, progress, workdir_prefix)
 
 
 def _validate_w2v(store, corpus_name, params):
@@ -121,9 +132,11 @@ def _training(train):
     def run(store, job, progress):
         params = dict(job["params"])
         method = params.pop("map", store.config.map_method)
-        model_id = train(store, job["corpus_name"], params, progress, workdir_prefix=workdir_prefix(job))
-        made = maps.after_training(store, model_id, method, progress)
-        return model_id, {"maps": made} if made else None
+        done = train(store, job["corpus_name"], params, progress, workdir_prefix=workdir_prefix(job))
+        if isinstance(done, dict):      # a K sweep: the job links to the recommended model
+            return (done["recommended"] or {}).get("model_id", done["models"][-1]["model_id"]), done
+        made = maps.after_training(store, done, method, progress)
+        return done, {"maps": made} if made else None
     return run
 
 
@@ -147,16 +160,41 @@ def _run_map(store, job, progress):
     return model_id, {k: meta[k] for k in ("what", "by", "method", "n", "seconds", "faithfulness")}
 
 
+# -- stored views of older models -------------------------------------------------------------
+
+def _validate_views(store, corpus_name, params):
+    p = validate([Param("model_id", "int", None, 1, 2**31 - 1)], params)
+    with store.read() as conn:
+        corpus = db.get_corpus(conn, corpus_name)
+        db.get_model(conn, p["model_id"], corpus_id=corpus["id"])
+    return corpus["name"], p
+
+
+def _run_views(store, job, progress):
+    _, model = registry.get_model(store, job["params"]["model_id"])
+    if model["kind"] == "lda":
+        progress(0, 0, f"topics by label and over time of model {model['id']}")
+        aggregates.prepare_model(store, model)
+        return model["id"], {"prepared": ["aggregates"]}
+    progress(0, 0, f"document vectors of model {model['id']}")
+    similarity.prepare_model_vectors(store, model)
+    return model["id"], {"prepared": ["doc_vectors"]}
+
+
 KINDS = {k.name: k for k in (
     JobKind("ingest", "Read uploaded files into a corpus.", _validate_ingest, _run_ingest, "corpus",
             ended=_ingest_ended),
-    JobKind("lda", "Train LDA topics on a corpus.", _validate_lda, _training(train_lda), "model",
-            tuple(LDA_PARAMS), train=train_lda, example="textlatent train lda news --num-topics 20 --seed 7"),
+    JobKind("lda", "Train LDA topics on a corpus (several numbers of topics: one model each).", _validate_lda,
+            _training(train_topics), "model", tuple(LDA_PARAMS), train=train_topics,
+            example="textlatent train lda news --num-topics 20 --seed 7\n        "
+                    "textlatent train lda news --num-topics 5,10,20,40"),
     JobKind("word2vec", "Train Word2Vec vectors on a corpus.", _validate_w2v, _training(train_word2vec), "model",
             tuple(W2V_PARAMS), train=train_word2vec,
             example="textlatent train word2vec news --vector-size 100 --epochs 10"),
     JobKind("map", "Place a model's words or documents on a 2-D map.", _validate_map, _run_map, "map",
             tuple(maps.MAP_PARAMS), example="textlatent map news words --method umap --seed 1"),
+    JobKind("views", "Prepare the stored views of a model trained before they existed.", _validate_views,
+            _run_views, "views"),
 )}
 
 MODEL_KINDS = tuple(name for name, k in KINDS.items() if k.produces == "model")

@@ -17,6 +17,7 @@ from ..errors import Cancelled, InvalidInput
 from ..ingest import stoplists
 from ..params import Param, validate
 from ..store import registry
+from . import quality
 from .kmeans import initial_topics
 from .lda_defaults import CHOSEN, choose_defaults, corpus_stats
 from .lda_views import save_views
@@ -24,7 +25,8 @@ from .lda_views import save_views
 log = logging.getLogger(__name__)
 
 LDA_PARAMS = [
-    Param("num_topics", "int", 20, 1, 1000, help="number of topics"),
+    Param("num_topics", "int", 20, 1, 1000,
+          help="number of topics; several (5,10,20,40 or 5:40:5, at most 12) train one model each to compare"),
     # None: chosen from the corpus by .lda_defaults (0 too where the help says so).
     Param("passes", "int", None, 1, 1000,
           help="passes over the corpus; default: enough for about 100 chunk updates, 2..100"),
@@ -198,23 +200,35 @@ def train_lda(store, corpus_name, params=None, progress=None, workdir_prefix=".t
     progress = progress or (lambda done, total, message: None)
     stored = StoredCorpus(store, corpus_name)
     p, dictionary, remap, stats = plan_lda(stored, params, store.workers)   # the model records the values chosen
-    chunksize = p["chunksize"]
     started = time.perf_counter()
     workdir = registry.new_workdir(store, workdir_prefix)
     try:
         progress(0, 0, "counting words")
         matrix = stored.bow_matrix(remap, os.path.join(workdir, "bow"))
-        model = new_model(p, dictionary, p["workers"], chunksize)
-        fit(model, matrix, p, progress, chunksize)
-        train_seconds = time.perf_counter() - started
-        progress(p["passes"] * stored.num_docs, p["passes"] * stored.num_docs, "computing topic views")
-        metrics = save_views(model, stored, dictionary, remap, matrix, workdir, progress)
-        metrics["train_seconds"] = round(train_seconds, 3)
-        metrics["algorithm"] = type(model).__name__
-        metrics["corpus_stats"] = stats.summary()
-        del matrix
-        shutil.rmtree(os.path.join(workdir, "bow"))
-        return registry.commit_model(store, stored.corpus, "lda", p, p["seed"],
-                                     time.perf_counter() - started, metrics, workdir)
+        return train_on(store, stored, p, dictionary, remap, matrix, progress, workdir, started,
+                        {"corpus_stats": stats.summary()})
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
+
+
+def train_on(store, stored, p, dictionary, remap, matrix, progress, workdir, started, extra_metrics=None):
+    """Train one model of validated parameters ``p`` on a bag-of-words ``matrix`` built
+    from ``dictionary`` (a K sweep builds it once for all its models), save its views in
+    ``workdir`` and commit it; returns the model id. ``extra_metrics`` join its figures."""
+    chunksize = p["chunksize"]
+    model = new_model(p, dictionary, p["workers"] or store.workers, chunksize)
+    fit(model, matrix, p, progress, chunksize)
+    train_seconds = time.perf_counter() - started
+    progress(p["passes"] * stored.num_docs, p["passes"] * stored.num_docs, "computing topic views")
+    metrics = save_views(model, stored, dictionary, remap, matrix, workdir, progress)
+    metrics["train_seconds"] = round(train_seconds, 3)
+    metrics["algorithm"] = type(model).__name__
+    metrics["topic_diversity"] = quality.rounded(quality.topic_diversity(
+        np.load(os.path.join(workdir, "topic_terms.npy"), allow_pickle=False)))
+    metrics.update(extra_metrics or {})
+    bow = os.path.join(workdir, "bow")
+    if os.path.exists(bow):
+        del matrix
+        shutil.rmtree(bow)
+    return registry.commit_model(store, stored.corpus, "lda", p, p["seed"],
+                                 time.perf_counter() - started, metrics, workdir)

@@ -9,6 +9,7 @@ import os
 import numpy as np
 
 from ..errors import Cancelled
+from ..explore import aggregates
 from ..store import registry
 from . import quality
 from .ldavis import write_ldavis
@@ -23,7 +24,8 @@ def save_views(model, stored, dictionary, remap, matrix, workdir, progress):
     figures: ``lambda.npy``, ``alpha.npy``, ``eta.npy``, ``topic_terms.npy`` (K x V,
     rows summing to 1), ``vocab.json`` (V terms), ``doc_topics.npy`` (n_docs x K, row =
     document position), ``topic_docs.npy`` (K x min(n_docs, TOP_DOCUMENTS) document positions,
-    by weight), ``ldavis.json`` (pyLDAvis's prepared data). A figure or view that fails is
+    by weight), ``ldavis.json`` (pyLDAvis's prepared data), ``aggregates/`` (topics by label
+    and over time, see :mod:`textlatent.explore.aggregates`). A figure or view that fails is
     left out and its reason put in ``metrics["view_errors"]``."""
     K = model.num_topics
     vocab = [dictionary[i] for i in range(len(dictionary))]
@@ -45,6 +47,8 @@ def save_views(model, stored, dictionary, remap, matrix, workdir, progress):
         progress(rows[-1] + 1, n, "topic mixtures of documents")
     theta.flush()
     np.save(os.path.join(workdir, "topic_docs.npy"), top_documents(theta))
+
+    aggregates.prepare(stored.store, stored.id, theta, workdir)
     doc_lengths = matrix.lengths()
     term_freq = matrix.term_freq(len(vocab))
 

@@ -65,3 +65,12 @@ def nmi(a, b):
     return float(mi / ((ha + hb) / 2)) if ha + hb > 0 else 1.0
 
 
+
+
+def topic_diversity(topic_terms, top=25):
+    """The share of unique words among the ``top`` words of every topic (K x V weights):
+    1 when no two topics share a top word, 1/K when all have the same ones (Dieng, Ruiz
+    and Blei 2020, "Topic modeling in embedding spaces")."""
+    n = min(top, topic_terms.shape[1])
+    tops = np.argpartition(-np.asarray(topic_terms), n - 1, axis=1)[:, :n]
+    return len(np.unique(tops)) / tops.size

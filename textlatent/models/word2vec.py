@@ -16,6 +16,7 @@ from gensim.models.callbacks import CallbackAny2Vec
 
 from ..corpus import StoredCorpus
 from ..errors import InvalidInput
+from ..explore import similarity
 from ..params import Param, validate
 from ..store import registry
 
@@ -133,6 +134,7 @@ def train_word2vec(store, corpus_name, params=None, progress=None, workdir_prefi
         unit = vectors / np.maximum(norms, 1e-12)
         np.save(os.path.join(workdir, "unit.npy"), unit)
         registry.write_json(os.path.join(workdir, "words.json"), list(kv.index_to_key))
+        similarity.prepare_doc_vectors(store, stored.id, unit, list(kv.index_to_key), workdir, progress)
         np.save(os.path.join(workdir, "counts.npy"),
                 np.asarray([kv.get_vecattr(w, "count") for w in kv.index_to_key], dtype=np.int64))
         metrics = {"vocabulary": len(kv.index_to_key), "corpus_words": n_words,

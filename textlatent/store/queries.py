@@ -11,6 +11,7 @@ from sqlalchemy import bindparam, delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from ..errors import Conflict, CorpusNotFound, JobNotFound, ModelNotFound
+from . import search
 from .schema import corpora, documents, ingests, jobs, meta, models, now, phrases, terms
 
 # A corpus whose first ingest has not finished is not there yet for anyone else.
@@ -73,6 +74,7 @@ def create_corpus(conn, name, settings):
 
 
 def delete_corpus(conn, corpus_id):
+    search.forget_corpus(conn, corpus_id)
     # Explicit deletes: foreign-key cascades are not on in every database's default set-up.
     for table in (models, terms, documents, phrases, ingests):
         conn.execute(delete(table).where(table.c.corpus_id == corpus_id))
@@ -120,8 +122,10 @@ def save_terms(conn, corpus_id, old_n, term_list, df, cf, changed):
 
 
 def insert_documents(conn, rows):
+    """Insert document rows (of one corpus, positions in order) and index them for search."""
     if rows:
         conn.execute(insert(documents), rows)
+        search.index_positions(conn, rows[0]["corpus_id"], rows[0]["position"], rows[-1]["position"])
 
 
 def finish_ingest(conn, corpus_id, n_docs, n_tokens, n_terms, pairs):

@@ -16,10 +16,13 @@ from sqlalchemy import (
 )
 
 from ..errors import InvalidInput
+from . import search
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 
-# Each step brings a database of the version before it up to its key's version.
+
+# Each step brings a database of the version before it up to its key's version: SQL, or a
+# function of the connection where the SQL differs between databases.
 MIGRATIONS = {
     2: ["ALTER TABLE tl_jobs ADD COLUMN result JSON"],   # what a finished job produced
     # Phrases leave the corpus row (every page read decoded them: 7 MB at 20 Newsgroups x10);
@@ -32,6 +35,9 @@ MIGRATIONS = {
         "n_terms = (SELECT count(*) FROM tl_terms WHERE tl_terms.corpus_id = tl_corpora.id)",
         "ALTER TABLE tl_corpora DROP COLUMN phrases",
         "CREATE INDEX IF NOT EXISTS ix_terms_cf ON tl_terms (corpus_id, cf DESC, id)"],
+    4: ["CREATE INDEX IF NOT EXISTS ix_doc_date ON tl_documents (corpus_id, date)",
+        "CREATE INDEX IF NOT EXISTS ix_doc_label ON tl_documents (corpus_id, label)",
+        lambda conn: search.create_index(conn, fill=True)],     # the documents page's search
 }
 
 metadata = MetaData()
@@ -94,6 +100,8 @@ documents = Table(
     UniqueConstraint("corpus_id", "position", name="uq_doc_position"),
 )
 Index("ix_doc_key", documents.c.corpus_id, documents.c.doc_key)
+Index("ix_doc_date", documents.c.corpus_id, documents.c.date)      # the documents page's filters
+Index("ix_doc_label", documents.c.corpus_id, documents.c.label)
 
 terms = Table(
     "tl_terms", metadata,
@@ -214,6 +222,7 @@ def _create_schema(engine):
         row = conn.execute(select(meta.c.value).where(meta.c.key == "schema_version")).first()
         if row is None:
             conn.execute(insert(meta).values(key="schema_version", value=str(SCHEMA_VERSION)))
+            search.create_index(conn)
             return
         found = int(row.value)
         if found > SCHEMA_VERSION:
@@ -222,7 +231,7 @@ def _create_schema(engine):
                 f"({SCHEMA_VERSION}): upgrade textlatent")
         for version in range(found + 1, SCHEMA_VERSION + 1):
             for statement in MIGRATIONS[version]:
-                conn.exec_driver_sql(statement)
+                statement(conn) if callable(statement) else conn.exec_driver_sql(statement)
         if found < SCHEMA_VERSION:
             conn.execute(update(meta).where(meta.c.key == "schema_version").values(value=str(SCHEMA_VERSION)))
 

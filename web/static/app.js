@@ -313,21 +313,39 @@ function initTopics() {
     });
   }
   document.querySelectorAll("details.top-docs").forEach(function (d) {
-    d.addEventListener("toggle", function () {
-      if (!d.open || d.dataset.loaded) { return; }
-      d.dataset.loaded = "1";
-      var list = d.querySelector("ol");
-      api(d.dataset.api + "?limit=10").then(function (docs) {
+    var shown = 10;
+    var list = d.querySelector("ol");
+    var more = document.createElement("button");
+    more.type = "button";
+    more.textContent = "more";
+    // The list is fetched again, longer: the server keeps the documents in weight order.
+    function load() {
+      api(d.dataset.api + "?limit=" + shown).then(function (docs) {
+        list.textContent = "";
         docs.forEach(function (doc) {
           var li = document.createElement("li");
           var a = document.createElement("a");
           a.href = d.dataset.doc + doc.position;
           a.textContent = doc.title || doc.doc_key;
           li.appendChild(a);
-          li.appendChild(document.createTextNode(" (" + doc.weight.toFixed(3) + (doc.label ? ", " + doc.label : "") + ")"));
+          li.appendChild(document.createTextNode(" (" + doc.weight.toFixed(3) + (doc.label ? ", " + doc.label : "") +
+                                                 (doc.date ? ", " + doc.date : "") + ")"));
+          if (doc.snippet) {
+            var s = document.createElement("div");
+            s.className = "snippet";
+            s.textContent = doc.snippet;
+            li.appendChild(s);
+          }
           list.appendChild(li);
         });
+        if (docs.length >= shown && shown < 1000) { d.appendChild(more); } else if (more.parentNode) { more.remove(); }
       }).catch(function (e) { list.textContent = e.message; });
+    }
+    more.addEventListener("click", function () { shown = Math.min(1000, shown * 2 + 10); load(); });
+    d.addEventListener("toggle", function () {
+      if (!d.open || d.dataset.loaded) { return; }
+      d.dataset.loaded = "1";
+      load();
     });
   });
 }

@@ -1,0 +1,171 @@
+"""Words in context and similar documents: KWIC lines hold the word's forms, similar
+documents follow a Hellinger (or cosine) ranking computed here, and the document page
+colours words by their topic."""
+
+import json
+import re
+
+import numpy as np
+import pytest
+from click.testing import CliRunner
+
+from textlatent.cli import cli
+from textlatent.errors import InvalidInput, WordNotFound
+from textlatent.explore.inference import corpus_terms
+from textlatent.explore.kwic import kwic
+from textlatent.explore.similarity import similar_documents, similar_to_text
+from textlatent.explore.topics import model_arrays
+from textlatent.store import queries as db
+from textlatent.store import registry
+from web import create_app
+
+
+def _corpus(store, name):
+    with store.read() as conn:
+        return db.get_corpus(conn, name)
+
+
+def _all_lines(store, name, word, limit=50):
+    lines, offset = [], 0
+    while True:
+        r = kwic(store, name, word, limit=limit, offset=offset)
+        lines += r["lines"]
+        offset += limit
+        if len(r["lines"]) < limit:
+            return r, lines
+
+
+def test_kwic_lines_hold_the_words_forms_and_every_occurrence(speeches):
+    store = speeches["config"]
+    corpus = _corpus(store, "speeches")
+    r, lines = _all_lines(store, "speeches", "Wars")
+    term = r["term"]
+    assert corpus_terms(corpus, "war") == [term]
+    assert len(lines) == r["total"] > 100
+    # Each match is a form the tokenizer makes the term of, and the text around it is the document's.
+    assert all(corpus_terms(corpus, line["match"]) == [term] for line in lines)
+    assert {line["match"].lower() for line in lines} >= {"war", "wars"}
+    with store.read() as conn:
+        tid = next(i for i, t in enumerate(db.load_terms(conn, corpus["id"])[0]) if t == term)
+    per_doc = {}
+    for line in lines:
+        per_doc[line["position"]] = per_doc.get(line["position"], 0) + 1
+    blobs = {p: int((np.frombuffer(b, dtype="<u4") == tid).sum()) for p, b in db.iter_token_blobs(store, corpus["id"])}
+    assert per_doc == {p: n for p, n in blobs.items() if n}
+    first = lines[0]
+    with store.read() as conn:
+        text = db.get_documents(conn, corpus["id"], positions=[first["position"]], columns=("text",))[0]["text"]
+    assert " ".join(text.split()).find(f"{first['left']}{first['match']}{first['right']}".strip()) >= 0
+
+
+def test_kwic_of_a_phrase_and_paging(speeches):
+    store = speeches["config"]
+    r = kwic(store, "speeches", "United States", limit=5)
+    phrase = corpus_terms(_corpus(store, "speeches"), "United States")
+    assert len(phrase) == 1 and "_" in phrase[0]            # a learned phrase (its lemmas are the tokenizer's)
+    assert r["term"] == phrase[0] and len(r["lines"]) == 5
+    assert all(" ".join(line["match"].lower().split()) == "united states" for line in r["lines"])
+    second = kwic(store, "speeches", "United States", limit=5, offset=5)["lines"]
+    both = kwic(store, "speeches", "United States", limit=10)["lines"]
+    assert r["lines"] + second == both
+
+
+@pytest.mark.parametrize("word, error, needle", [
+    ("zyzzyvaqq", WordNotFound, "is not in corpus"), ("the", WordNotFound, "drops it"),
+    ("", InvalidInput, "give a word"), ("x" * 300, InvalidInput, "at most 200"),
+])
+def test_kwic_bad_words(speeches, word, error, needle):
+    with pytest.raises(error, match=needle):
+        kwic(speeches["config"], "speeches", word)
+    r = create_app(speeches["config"]).test_client().get("/api/v1/corpora/speeches/kwic", query_string={"word": word})
+    assert r.status_code == (404 if error is WordNotFound else 400) and needle in r.get_json()["error"]["message"]
+
+
+def test_kwic_api_page_and_cli(speeches):
+    store = speeches["config"]
+    client = create_app(store).test_client()
+    api = client.get("/api/v1/corpora/speeches/kwic?word=liberty&limit=7").get_json()
+    assert len(api["lines"]) == 7 and set(api["lines"][0]) == {"position", "doc_id", "left", "match", "right"}
+    html = client.get("/corpora/speeches/kwic?word=liberty&limit=7").data.decode()
+    assert html.count('<td class="match">') == 7 and 'rel="next"' in html
+    r = CliRunner().invoke(cli, ["--home", store.home, "kwic", "speeches", "liberty", "--limit", "7", "--json"])
+    assert r.exit_code == 0 and json.loads(r.output)["lines"] == api["lines"]
+    r = CliRunner().invoke(cli, ["--home", store.home, "kwic", "speeches", "zyzzyvaqq"])
+    assert r.exit_code == 1 and "is not in corpus" in r.output
+
+
+def _hellinger_ranking(theta, position, limit):
+    d = np.sqrt(0.5 * ((np.sqrt(theta) - np.sqrt(theta[position])) ** 2).sum(axis=1))
+    d[position] = np.inf
+    order = np.lexsort((np.arange(len(d)), d))[:limit]
+    return order.tolist(), d[order]
+
+
+def test_similar_documents_follow_a_hellinger_ranking(speeches):
+    store = speeches["config"]
+    _, model = registry.get_model(store, speeches["lda"])
+    theta = np.asarray(model_arrays(store, model)["doc_topics"], dtype=np.float64)
+    for position in (0, 70, 123):
+        got = similar_documents(store, "speeches", position, "topics", 10)["documents"]
+        want, dist = _hellinger_ranking(theta, position, 10)
+        assert np.allclose([d["distance"] for d in got], dist, atol=1e-4)
+        assert [d["position"] for d in got] == want
+    text = "the tariff on imports and the currency of the banks"
+    near = similar_to_text(store, "speeches", text, 5)
+    mix = np.zeros(theta.shape[1])
+    for k, w in near["topics"]:
+        mix[k] = w
+    d = np.sqrt(np.clip(1 - np.sqrt(theta) @ np.sqrt(mix), 0, 1))
+    assert [x["position"] for x in near["documents"]] == np.lexsort((np.arange(len(d)), d))[:5].tolist()
+
+
+def test_similar_by_document_vectors_is_cosine_of_mean_word_vectors(speeches, tmp_path):
+    from textlatent.models import train_word2vec
+    store = speeches["config"]
+    w2v = train_word2vec(store, "speeches", {"epochs": 2, "min_count": 3, "workers": 1})
+    _, model = registry.get_model(store, w2v)
+    folder = registry.model_path(store, model)
+    unit = np.load(f"{folder}/unit.npy")
+    words = registry.read_json(f"{folder}/words.json")
+    corpus = _corpus(store, "speeches")
+    with store.read() as conn:
+        terms = db.load_terms(conn, corpus["id"])[0]
+    row = {w: i for i, w in enumerate(words)}
+    docs = []
+    for _, blob in db.iter_token_blobs(store, corpus["id"]):
+        rows = [row[terms[i]] for i in np.frombuffer(blob, dtype="<u4") if terms[i] in row]
+        v = unit[rows].mean(axis=0)
+        docs.append(v / np.linalg.norm(v))
+    docs = np.array(docs)
+    got = similar_documents(store, "speeches", 3, "vectors", 5)
+    cos = docs @ docs[3]
+    cos[3] = -np.inf
+    assert got["model_id"] == w2v
+    assert [d["position"] for d in got["documents"]] == np.argsort(-cos, kind="stable")[:5].tolist()
+    assert np.allclose([d["distance"] for d in got["documents"]], 1 - np.sort(cos)[::-1][:5], atol=1e-4)
+    r = create_app(store).test_client().get("/api/v1/corpora/speeches/documents/3/similar?by=vectors&limit=5")
+    assert r.status_code == 200 and r.get_json()["documents"] == got["documents"]
+
+
+@pytest.mark.parametrize("query, needle", [("by=words", "by must be"), ("limit=0", "limit"),
+                                           ("limit=x", "limit")])
+def test_similar_bad_input(speeches, query, needle):
+    r = create_app(speeches["config"]).test_client().get(f"/api/v1/corpora/speeches/documents/3/similar?{query}")
+    assert r.status_code == 400 and needle in r.get_json()["error"]["message"]
+
+
+def test_document_page_colours_words_by_their_most_probable_topic(speeches):
+    store = speeches["config"]
+    _, model = registry.get_model(store, speeches["lda"])
+    folder = registry.model_path(store, model)
+    lam = np.load(f"{folder}/lambda.npy")
+    vocab = model_arrays(store, model)["vocab"]
+    corpus = _corpus(store, "speeches")
+    html = create_app(store).test_client().get("/corpora/speeches/documents/10").data.decode()
+    coloured = re.findall(r'<span class="t\d+" data-topic="(\d+)">([^<]+)</span>', html)
+    assert len(coloured) > 100
+    for k, word in coloured[:200]:
+        term = corpus_terms(corpus, word.replace("&#39;", "'"))
+        term = "_".join(term)
+        assert term in vocab and int(k) == int(lam[:, vocab.index(term)].argmax())
+    assert html.count('<li data-position=') >= 8          # similar documents by topics

@@ -1,0 +1,119 @@
+"""Words in context: every occurrence of a corpus term in the original texts, with the
+text around it, and where each term of a text stands (for colouring words by topic).
+
+A term is what the corpus's tokenizer makes of a word: the lemma, or a phrase (``new_york``
+for "New York"), so the occurrences of "taxes" and "Tax" are those of ``tax``. Documents
+holding the term are found in their stored token streams, in corpus order, a batch at a
+time, and only until the page is full; the total is the term's stored count.
+"""
+
+import functools
+import json
+import re
+
+import numpy as np
+
+from ..errors import InvalidInput, WordNotFound
+from ..params import Param, validate
+from ..store import queries as db
+from ..store import search as fts
+from .inference import _corpus_tokenizer, corpus_terms
+
+PAGE = [Param("limit", "int", 20, 1, 500, help="lines per page"),
+        Param("offset", "int", 0, 0, 10**9, help="lines to skip")]
+WIDTH = 60          # characters of context on each side
+MAX_WORD = 200
+_SPACE = re.compile(r"\s+")
+
+
+def term_spans(corpus, text):
+    """``[(start, end, term)]`` of ``text`` as the corpus tokenizes it, phrases joined (a
+    phrase spans both of its words), offsets into ``text``."""
+    tok = _corpus_tokenizer(json.dumps(corpus["settings"], sort_keys=True))
+    spans = tok.spans(text)
+    pairs = _pairs(json.dumps(corpus["phrases"] or []))
+    if not pairs:
+        return spans
+    out, i = [], 0
+    while i < len(spans):
+        if i + 1 < len(spans) and (spans[i][2], spans[i + 1][2]) in pairs:
+            out.append((spans[i][0], spans[i + 1][1], spans[i][2] + "_" + spans[i + 1][2]))
+            i += 2
+        else:
+            out.append(spans[i])
+            i += 1
+    return out
+
+
+@functools.lru_cache(maxsize=8)
+def _pairs(phrases_json):
+    return frozenset(tuple(p) for p in json.loads(phrases_json))
+
+
+def resolve_term(conn, corpus, word):
+    """The corpus term a query word or phrase stands for, and its row ``{id, df, cf}``."""
+    if not isinstance(word, str) or not word.strip():
+        raise InvalidInput("give a word")
+    if len(word) > MAX_WORD:
+        raise InvalidInput(f"a word or phrase is at most {MAX_WORD} characters")
+    terms = corpus_terms(corpus, word)
+    candidates = ([terms[0]] if len(terms) == 1 else []) + ["_".join(terms), word.strip().lower().replace(" ", "_")]
+    for term in candidates:
+        row = fts.term_row(conn, corpus["id"], term) if term else None
+        if row:
+            return term, row
+    what = f" (the corpus's tokenizer makes {' '.join(terms)!r} of it)" if terms else \
+        " (the corpus's tokenizer drops it: a stop word, a number or punctuation)"
+    raise WordNotFound(f"{word.strip()[:MAX_WORD]!r} is not in corpus {corpus['name']!r}{what}", word=word)
+
+
+def kwic(store, corpus_name, word, limit=20, offset=0, width=WIDTH):
+    """Keyword-in-context lines of ``word``: ``{"term", "lines": [{position, doc_id, left,
+    match, right}], "total", "documents"}``; ``total`` is the term's occurrences in the
+    token streams and ``documents`` how many documents hold it."""
+    page = validate(PAGE, {"limit": limit, "offset": offset})
+    with store.read() as conn:
+        corpus = db.get_corpus(conn, corpus_name)
+        term, row = resolve_term(conn, corpus, word)
+    lines, skipped = [], 0
+    for chunk in _holding(store, corpus["id"], row["id"]):
+        wanted = [(p, n) for p, n in chunk]
+        if skipped + sum(n for _, n in wanted) <= page["offset"]:
+            skipped += sum(n for _, n in wanted)
+            continue
+        with store.read() as conn:
+            docs = fts.documents_at(conn, corpus["id"], [p for p, _ in wanted])
+        for position, _ in wanted:
+            d = docs[position]
+            for start, end, t in term_spans(corpus, d["text"]):
+                if t != term:
+                    continue
+                if skipped < page["offset"]:
+                    skipped += 1
+                    continue
+                lines.append({"position": position, "doc_id": d["doc_key"],
+                              "left": _flat(d["text"][max(0, start - width):start])[-width:],
+                              "match": _flat(d["text"][start:end]),
+                              "right": _flat(d["text"][end:end + width])[:width]})
+                if len(lines) >= page["limit"]:
+                    return {"term": term, "lines": lines, "total": row["cf"], "documents": row["df"]}
+    return {"term": term, "lines": lines, "total": row["cf"], "documents": row["df"]}
+
+
+def _holding(store, corpus_id, term_id, per_chunk=20):
+    """Yield lists of ``(position, occurrences)`` of the documents holding ``term_id``, in order."""
+    chunk = []
+    for position, blob in db.iter_token_blobs(store, corpus_id):
+        n = int(np.count_nonzero(np.frombuffer(blob, dtype="<u4") == term_id))
+        if n:
+            chunk.append((position, n))
+            if len(chunk) >= per_chunk:
+                yield chunk
+                chunk = []
+    if chunk:
+        yield chunk
+
+
+def _flat(s):
+    """Context on one line: every run of white space as one space."""
+    return _SPACE.sub(" ", s)

@@ -1,0 +1,146 @@
+"""Full-text search of documents, and the documents page's filters, in SQL.
+
+SQLite: an FTS5 table over ``tl_documents`` (external content: no second copy of the
+text). PostgreSQL: a ``tsvector`` per document in ``tl_search`` with a GIN index. Both
+see the same words: runs of letters and digits, compared in lower case, without stemming
+(``[^\\W_]+`` in Python's terms), so that a search finds the same documents on either.
+Ingest indexes each batch of documents in its own transaction; deleting a corpus removes
+its entries. This module imports nothing of the schema, which calls it for migrations.
+"""
+
+import re
+
+from sqlalchemy import bindparam, text
+
+from ..errors import InvalidInput
+
+_WORD = re.compile(r"[^\W_]+")
+MAX_INDEXED = 1_000_000      # characters of a document PostgreSQL indexes (a tsvector holds at most 1 MB)
+
+
+def words(query):
+    """The words of a search, lower case, in order, each once."""
+    return list(dict.fromkeys(w.lower() for w in _WORD.findall(query)))
+
+
+def flat(value):
+    """Text as the PostgreSQL index sees it: its words, lower case, separated by spaces."""
+    return " ".join(_WORD.findall(value.lower())) if value else ""
+
+
+def supported(conn):
+    return conn.dialect.name in ("sqlite", "postgresql")
+
+
+def create_index(conn, fill=False):
+    """Create the index if it is missing; ``fill``: index every document already stored."""
+    if conn.dialect.name == "sqlite":
+        conn.exec_driver_sql(
+            "CREATE VIRTUAL TABLE IF NOT EXISTS tl_documents_fts USING fts5(title, text, content='tl_documents', "
+            "content_rowid='id', tokenize='unicode61 remove_diacritics 0')")
+        if fill:
+            conn.exec_driver_sql("INSERT INTO tl_documents_fts(tl_documents_fts) VALUES ('rebuild')")
+    elif conn.dialect.name == "postgresql":
+        conn.exec_driver_sql("CREATE TABLE IF NOT EXISTS tl_search (doc_id INTEGER PRIMARY KEY REFERENCES "
+                             "tl_documents(id) ON DELETE CASCADE, tsv TSVECTOR NOT NULL)")
+        conn.exec_driver_sql("CREATE INDEX IF NOT EXISTS ix_search_tsv ON tl_search USING GIN (tsv)")
+        if fill:
+            for (corpus_id,) in conn.execute(text("SELECT id FROM tl_corpora")).all():
+                index_positions(conn, corpus_id, 0, 2**31 - 1)
+
+
+def index_positions(conn, corpus_id, first, last):
+    """Index the corpus's documents at positions ``first..last`` (just written, same transaction)."""
+    span = {"c": corpus_id, "a": first, "b": last}
+    if conn.dialect.name == "sqlite":
+        conn.execute(text("INSERT INTO tl_documents_fts (rowid, title, text) SELECT id, title, text FROM "
+                          "tl_documents WHERE corpus_id = :c AND position BETWEEN :a AND :b"), span)
+    elif conn.dialect.name == "postgresql":
+        rows = conn.execute(text("SELECT id, title, text FROM tl_documents WHERE corpus_id = :c AND "
+                                 "position BETWEEN :a AND :b"), span).all()
+        if rows:
+            conn.execute(text("INSERT INTO tl_search (doc_id, tsv) VALUES (:i, strip(to_tsvector('simple', :t)))"),
+                         [{"i": r.id, "t": flat(((r.title or "") + " " + r.text)[:MAX_INDEXED])} for r in rows])
+
+
+def forget_corpus(conn, corpus_id):
+    """Remove a corpus's documents from the index (before the documents themselves go)."""
+    if conn.dialect.name == "sqlite":
+        # External content: FTS5 removes an entry given the values it indexed.
+        conn.execute(text("INSERT INTO tl_documents_fts (tl_documents_fts, rowid, title, text) "
+                          "SELECT 'delete', id, title, text FROM tl_documents WHERE corpus_id = :c"),
+                     {"c": corpus_id})
+    elif conn.dialect.name == "postgresql":
+        conn.execute(text("DELETE FROM tl_search WHERE doc_id IN (SELECT id FROM tl_documents WHERE corpus_id = :c)"),
+                     {"c": corpus_id})
+
+
+SORTS = {"position": "d.position", "date": "d.date IS NULL, d.date, d.position",
+         "-date": "d.date IS NULL, d.date DESC, d.position"}
+
+
+def find(conn, corpus_id, query_words=(), label=None, date_from=None, date_before=None, sort="position",
+         limit=None, offset=0, positions_only=False):
+    """Documents of a corpus that hold every word of ``query_words`` (whole words, any
+    case) and match the filters, in ``sort`` order (see :data:`SORTS`; undated documents
+    last): ``(rows, total)``, rows ``{position, doc_key, title, label, date, text}``, or
+    with ``positions_only`` every matching position in order and their number.
+    ``date_from`` and ``date_before`` compare ISO 8601 strings: from inclusive, before exclusive."""
+    where, params, join = ["d.corpus_id = :c"], {"c": corpus_id}, ""
+    if query_words:
+        if conn.dialect.name == "sqlite":
+            join = "JOIN tl_documents_fts f ON f.rowid = d.id"
+            where.append("tl_documents_fts MATCH :q")
+            params["q"] = " ".join('"' + w.replace('"', '""') + '"' for w in query_words)
+        elif conn.dialect.name == "postgresql":
+            join = "JOIN tl_search s ON s.doc_id = d.id"
+            where.append("s.tsv @@ plainto_tsquery('simple', :q)")
+            params["q"] = " ".join(query_words)
+        else:
+            raise InvalidInput(f"full-text search needs SQLite or PostgreSQL, not {conn.dialect.name}")
+    if label is not None:
+        where.append("d.label = :label")
+        params["label"] = label
+    if date_from is not None:
+        where.append("d.date >= :date_from")
+        params["date_from"] = date_from
+    if date_before is not None:
+        where.append("d.date < :date_before")
+        params["date_before"] = date_before
+    body = f"FROM tl_documents d {join} WHERE {' AND '.join(where)}"
+    if positions_only:
+        positions = conn.execute(text(f"SELECT d.position {body} ORDER BY {SORTS[sort]}"), params).scalars().all()
+        return positions, len(positions)
+    total = conn.execute(text(f"SELECT count(*) {body}"), params).scalar_one()
+    page = f" LIMIT {int(limit)} OFFSET {int(offset)}" if limit is not None else ""
+    rows = conn.execute(text(f"SELECT d.position, d.doc_key, d.title, d.label, d.date, d.text {body} "
+                             f"ORDER BY {SORTS[sort]}{page}"), params).mappings().all()
+    return [dict(r) for r in rows], total
+
+
+def documents_at(conn, corpus_id, positions, with_text=True):
+    """``{position: row}`` for the given positions (a page's worth): position, doc_key,
+    title, label, date and, ``with_text``, text."""
+    if not positions:
+        return {}
+    q = text(f"SELECT position, doc_key, title, label, date{', text' if with_text else ''} FROM tl_documents "
+             "WHERE corpus_id = :c AND position IN :p").bindparams(bindparam("p", expanding=True))
+    return {r["position"]: dict(r) for r in conn.execute(q, {"c": corpus_id, "p": list(positions)}).mappings()}
+
+
+def has_label(conn, corpus_id, label):
+    return conn.execute(text("SELECT 1 FROM tl_documents WHERE corpus_id = :c AND label = :l LIMIT 1"),
+                        {"c": corpus_id, "l": label}).first() is not None
+
+
+def labels(conn, corpus_id, limit=200):
+    """The corpus's distinct labels, in order (the first ``limit``)."""
+    return conn.execute(text("SELECT DISTINCT label FROM tl_documents WHERE corpus_id = :c AND label IS NOT NULL "
+                             "ORDER BY label LIMIT :n"), {"c": corpus_id, "n": limit}).scalars().all()
+
+
+def term_row(conn, corpus_id, term):
+    """``{id, df, cf}`` of a term of the corpus's vocabulary, or None."""
+    row = conn.execute(text("SELECT id, df, cf FROM tl_terms WHERE corpus_id = :c AND term = :t"),
+                       {"c": corpus_id, "t": term}).mappings().first()
+    return dict(row) if row else None

@@ -107,18 +107,20 @@ def _run_in_child(config, job, owner, shared):
     if values.get("error"):
         # The row is read on other hosts: a path in this worker's data directory means nothing there.
         values["error"] = values["error"].replace(store.home + os.sep, "").replace(store.home, "the data directory")
-    with store.write() as conn:      # a finished job was written by its commit (_finish_owned)
+    with store.write() as conn:      # what it committed is on the row already (_finish_owned)
         db.update_job(conn, job["id"], only_if_status=("running",), only_if_worker=owner, status=status,
                       finished=now(), heartbeat=now(), **values)
     return 0
 
 
 def _finish_owned(conn, job_id, owner, model_id=None, result=None):
-    """Inside the transaction that commits the job's product: mark the job finished, only
-    if it is still running and this worker's; otherwise refuse, so that a job declared
-    dead (or cancelled) never commits what it made."""
-    if not db.update_job(conn, job_id, only_if_status=("running",), only_if_worker=owner, status="finished",
-                         model_id=model_id, result=result, message="finished", finished=now(), heartbeat=now()):
+    """Inside each transaction that commits something the job made (a corpus, a model):
+    record it on the job, only if the job is still running and this worker's; otherwise
+    refuse, so that a job declared dead (or cancelled) never commits what it made. A job
+    may commit several things (a K sweep's models); it is marked finished when it ends."""
+    values = {k: v for k, v in (("model_id", model_id), ("result", result)) if v is not None}
+    if not db.update_job(conn, job_id, only_if_status=("running",), only_if_worker=owner, heartbeat=now(),
+                         **values):
         raise JobLost(f"job {job_id} is no longer running for worker {owner} (declared stopped, or "
                       "cancelled): what it made was not committed")
 
@@ -126,8 +128,13 @@ def _finish_owned(conn, job_id, owner, model_id=None, result=None):
 def _execute(store, job, progress, shared):
     """``(status, values)`` of running the job: what its row should say."""
     try:
-        KINDS[job["kind"]].run(store, job, progress)
-        return "finished", {}
+        model_id, result = KINDS[job["kind"]].run(store, job, progress)
+        values = {"message": "finished"}
+        if model_id is not None:
+            values["model_id"] = model_id
+        if result is not None:
+            values["result"] = result
+        return "finished", values
     except Cancelled:
         if shared.flag == procs.TIMEOUT:
             return "failed", _timed_out(store)

@@ -40,10 +40,10 @@ def test_kwic_lines_hold_the_words_forms_and_every_occurrence(speeches):
     corpus = _corpus(store, "speeches")
     r, lines = _all_lines(store, "speeches", "Wars")
     term = r["term"]
-    assert corpus_terms(corpus, "war") == [term]
+    assert corpus_terms(store, corpus, "war") == [term]
     assert len(lines) == r["total"] > 100
     # Each match is a form the tokenizer makes the term of, and the text around it is the document's.
-    assert all(corpus_terms(corpus, line["match"]) == [term] for line in lines)
+    assert all(corpus_terms(store, corpus, line["match"]) == [term] for line in lines)
     assert {line["match"].lower() for line in lines} >= {"war", "wars"}
     with store.read() as conn:
         tid = next(i for i, t in enumerate(db.load_terms(conn, corpus["id"])[0]) if t == term)
@@ -61,7 +61,7 @@ def test_kwic_lines_hold_the_words_forms_and_every_occurrence(speeches):
 def test_kwic_of_a_phrase_and_paging(speeches):
     store = speeches["config"]
     r = kwic(store, "speeches", "United States", limit=5)
-    phrase = corpus_terms(_corpus(store, "speeches"), "United States")
+    phrase = corpus_terms(store, _corpus(store, "speeches"), "United States")
     assert len(phrase) == 1 and "_" in phrase[0]            # a learned phrase (its lemmas are the tokenizer's)
     assert r["term"] == phrase[0] and len(r["lines"]) == 5
     assert all(" ".join(line["match"].lower().split()) == "united states" for line in r["lines"])
@@ -165,7 +165,7 @@ def test_document_page_colours_words_by_their_most_probable_topic(speeches):
     coloured = re.findall(r'<span class="t\d+" data-topic="(\d+)">([^<]+)</span>', html)
     assert len(coloured) > 100
     for k, word in coloured[:200]:
-        term = corpus_terms(corpus, word.replace("&#39;", "'"))
+        term = corpus_terms(store, corpus, word.replace("&#39;", "'"))
         term = "_".join(term)
         assert term in vocab and int(k) == int(lam[:, vocab.index(term)].argmax())
     assert html.count('<li data-position=') >= 8          # similar documents by topics

@@ -36,12 +36,23 @@ def sha256_file(path, block=1 << 20):
     return h.hexdigest()
 
 
+def folder_files(folder):
+    """The files below ``folder`` as sorted relative paths with ``/`` (stored views keep
+    their arrays in subfolders, e.g. ``aggregates/``)."""
+    out = []
+    for root, _, names in os.walk(folder):
+        rel = os.path.relpath(root, folder)
+        out += [name if rel == "." else f"{rel.replace(os.sep, '/')}/{name}" for name in names]
+    return sorted(out)
+
+
 def write_manifest(folder):
-    """Write ``folder/manifest.json``: ``{"files": {name: {"size", "sha256"}}}`` for every file in it."""
+    """Write ``folder/manifest.json``: ``{"files": {name: {"size", "sha256"}}}`` for every file
+    below it (``name`` relative, with ``/``)."""
     files = {}
-    for name in sorted(os.listdir(folder)):
-        path = os.path.join(folder, name)
-        if name != MANIFEST and os.path.isfile(path):
+    for name in folder_files(folder):
+        path = os.path.join(folder, *name.split("/"))
+        if name != MANIFEST:
             files[name] = {"size": os.path.getsize(path), "sha256": sha256_file(path)}
     with open(os.path.join(folder, MANIFEST), "w", encoding="utf-8") as fh:
         json.dump({"files": files}, fh)
@@ -52,7 +63,7 @@ def check_folder(folder, manifest):
     """The names of files in ``folder`` that are missing or differ from ``manifest``."""
     bad = []
     for name, want in manifest["files"].items():
-        path = os.path.join(folder, name)
+        path = os.path.join(folder, *name.split("/"))
         if not os.path.isfile(path) or os.path.getsize(path) != want["size"] or sha256_file(path) != want["sha256"]:
             bad.append(name)
     return bad
@@ -68,7 +79,7 @@ class Files:
         raise NotImplementedError
 
     def put_model(self, workdir, key):
-        """Store the finished model folder ``workdir`` (flat: files only) as ``key``, manifest last."""
+        """Store the finished model folder ``workdir`` (its subfolders too) as ``key``, manifest last."""
         raise NotImplementedError
 
     def local_file(self, key, scratch):
@@ -110,8 +121,8 @@ class LocalFiles(Files):
 
     def put_model(self, workdir, key):
         write_manifest(workdir)
-        for name in os.listdir(workdir):
-            with open(os.path.join(workdir, name), "rb") as fh:
+        for name in folder_files(workdir):
+            with open(os.path.join(workdir, *name.split("/")), "rb") as fh:
                 os.fsync(fh.fileno())
         os.rename(workdir, self.path(key))      # a folder appears whole, or not at all
 
@@ -177,10 +188,10 @@ class SharedFiles(Files):
 
     def put_model(self, workdir, key):
         write_manifest(workdir)
-        names = sorted(n for n in os.listdir(workdir) if n != MANIFEST) + [MANIFEST]
+        names = [n for n in folder_files(workdir) if n != MANIFEST] + [MANIFEST]
         try:
             for name in names:
-                self._call("store a model file", self.fs.put_file, os.path.join(workdir, name),
+                self._call("store a model file", self.fs.put_file, os.path.join(workdir, *name.split("/")),
                            self.remote(f"{key}/{name}"))
         except BaseException:
             self.remove(key)
@@ -225,8 +236,9 @@ class SharedFiles(Files):
         os.makedirs(tmp)
         try:
             for name in manifest["files"]:
-                self._call("read a model file", self.fs.get_file, self.remote(f"{key}/{name}"),
-                           os.path.join(tmp, name))
+                target = os.path.join(tmp, *name.split("/"))
+                os.makedirs(os.path.dirname(target), exist_ok=True)
+                self._call("read a model file", self.fs.get_file, self.remote(f"{key}/{name}"), target)
             bad = check_folder(tmp, manifest)
             if bad:
                 raise StorageError(f"model files {key}: {', '.join(bad)} fail their checksum")

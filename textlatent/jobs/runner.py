@@ -107,6 +107,10 @@ def _run_in_child(config, job, owner, shared):
     if values.get("error"):
         # The row is read on other hosts: a path in this worker's data directory means nothing there.
         values["error"] = values["error"].replace(store.home + os.sep, "").replace(store.home, "the data directory")
+    if status == "finished":
+        # Before the row says finished (the worker's own clean-up comes after): whoever
+        # sees the job finished sees its upload gone.
+        KINDS[job["kind"]].ended(store, job["params"], status)
     with store.write() as conn:      # what it committed is on the row already (_finish_owned)
         db.update_job(conn, job["id"], only_if_status=("running",), only_if_worker=owner, status=status,
                       finished=now(), heartbeat=now(), **values)

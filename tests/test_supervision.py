@@ -313,7 +313,7 @@ def test_cli_delete_during_a_running_ingest(config, tmp_path, worker_factory):
 # -- upload folders and the no-worker notice -----------------------------------------------------
 
 def test_upload_folders_no_job_names_are_removed(config, tmp_path):
-    named = _upload(config, tmp_path, per_group=5)["params"]["upload_dir"]
+    named = config.path(_upload(config, tmp_path, per_group=5)["params"]["upload_dir"])
     root = uploads.uploads_dir(config)
     orphan, young = os.path.join(root, "a" * 32), os.path.join(root, "b" * 32)
     for folder in (orphan, young):

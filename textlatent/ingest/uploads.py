@@ -121,7 +121,9 @@ def clean_orphans(store, min_age=60):
     except FileNotFoundError:
         return 0
     with store.read() as conn:
-        named = {os.path.abspath(p) for p in db.upload_dirs(conn)}
+        # Jobs name storage keys ("uploads/<id>", under the data directory here) or, queued
+        # before keys, absolute paths.
+        named = {os.path.abspath(p if os.path.isabs(p) else store.path(p)) for p in db.upload_dirs(conn)}
     removed = 0
     for name in names:
         folder = os.path.abspath(os.path.join(root, name))

@@ -498,3 +498,10 @@ def test_a_degenerate_word2vec_model_is_flagged_in_the_models_table(config):
     assert model["metrics"]["mean_top10_cosine"] > 0.9 and "degenerate" in model["metrics"]["warnings"][0]
     html = create_app(config).test_client().get("/corpora/two").data.decode()
     assert "model-warning" in html and "degenerate vectors" in html
+
+
+def test_the_word2vec_form_leaves_epochs_and_min_count_to_the_corpus_size(client):
+    html = client.get("/corpora/news").data.decode()
+    for name in ("epochs", "min_count"):
+        field = re.search(rf'<input id="word2vec-{name}"[^>]*>', html).group(0)
+        assert 'value=""' in field and 'placeholder="auto"' in field      # empty: the default, auto

@@ -6,6 +6,7 @@ The API, the OpenAPI document, the CLI and the worker all read this table: a new
 of job is one entry here.
 """
 
+import functools
 from dataclasses import dataclass, field
 from typing import Callable
 
@@ -23,8 +24,8 @@ class JobKind:
 
     ``validate(store, corpus_name, params) -> (corpus_name, params)`` raises the library's
     error for bad input; ``run(store, job, progress) -> (model_id or None, result or None)``;
-    ``produces``: "corpus", "model" or "map" (of the model ``model_id``); ``params``: the parameter table that forms, CLI
-    options and the OpenAPI document describe; ``ended(params, status)`` cleans what the
+    ``produces``: "corpus", "model" or "map" (of the model ``model_id``); ``params``: the
+    parameter table that forms, CLI options and the OpenAPI document describe; ``ended(params, status)`` cleans what the
     parameters hold once the job ended (files of an upload, say). A kind that trains a
     model also names its ``train(store, corpus_name, params, progress, workdir_prefix)``,
     which the CLI calls in its own process, and an ``example`` of its command line.
@@ -115,13 +116,24 @@ def _validate_w2v(store, corpus_name, params):
 
 def _training(train):
     """The ``run`` of a kind that trains a model with ``train``, then makes its maps in the
-    same job (a map that fails or is cancelled leaves the model, and says so in the result)."""
+    same job: the model's commit leaves the job running, and the job finishes once its
+    maps are made (a map that fails or is cancelled leaves the model, and says so)."""
     def run(store, job, progress):
         params = dict(job["params"])
         method = params.pop("map", store.config.map_method)
-        model_id = train(store, job["corpus_name"], params, progress, workdir_prefix=workdir_prefix(job))
-        made = maps.after_training(store, model_id, method, progress)
-        return model_id, {"maps": made} if made else None
+        finish = store.on_commit
+        if method != "none" and finish is not None:
+            store.on_commit = functools.partial(finish, finished=False)
+        try:
+            model_id = train(store, job["corpus_name"], params, progress, workdir_prefix=workdir_prefix(job))
+        finally:
+            store.on_commit = finish
+        if method == "none":
+            return model_id, None
+        result = {"maps": maps.after_training(store, model_id, method, progress)}
+        with store.write() as conn:
+            store.committing(conn, model_id=model_id, result=result)
+        return model_id, result
     return run
 
 
@@ -142,7 +154,10 @@ def _run_map(store, job, progress):
     params = dict(job["params"])
     model_id, what = params.pop("model_id"), params.pop("what")
     meta = maps.make_map(store, model_id, what, params, progress)
-    return model_id, {k: meta[k] for k in ("what", "by", "method", "n", "seconds", "faithfulness")}
+    result = maps.summary(meta)
+    with store.write() as conn:            # the job finishes with what it made, if still its worker's
+        store.committing(conn, model_id=model_id, result=result)
+    return model_id, result
 
 
 KINDS = {k.name: k for k in (

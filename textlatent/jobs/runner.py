@@ -101,12 +101,15 @@ def _run_in_child(config, job, owner, shared):
     return 0
 
 
-def _finish_owned(conn, job_id, owner, model_id=None, result=None):
+def _finish_owned(conn, job_id, owner, model_id=None, result=None, finished=True):
     """Inside the transaction that commits the job's product: mark the job finished, only
     if it is still running and this worker's; otherwise refuse, so that a job declared
-    dead (or cancelled) never commits what it made."""
-    if not db.update_job(conn, job_id, only_if_status=("running",), only_if_worker=owner, status="finished",
-                         model_id=model_id, result=result, message="finished", finished=now(), heartbeat=now()):
+    dead (or cancelled) never commits what it made. ``finished`` False: the job goes on
+    after this commit (a training job maps its model next); the model is recorded on the
+    job, which stays running."""
+    done = {"status": "finished", "message": "finished", "finished": now()} if finished else {}
+    if not db.update_job(conn, job_id, only_if_status=("running",), only_if_worker=owner, model_id=model_id,
+                         result=result, heartbeat=now(), **done):
         raise JobLost(f"job {job_id} is no longer running for worker {owner} (declared stopped, or "
                       "cancelled): what it made was not committed")
 

@@ -10,8 +10,9 @@ from urllib.parse import quote
 
 from .common import GUTENBERG, NEWS, RESULTS, ROOT, WORK, child, median, percentile, save
 from .http import Server, latencies, throughput, wrk
+from .maps import bench_maps  # noqa: F401  (run by name, as bench_<name>)
 
-NAMES = ("ingest", "lda", "word2vec", "similar", "topic_page", "e2e", "memory")
+NAMES = ("ingest", "lda", "word2vec", "similar", "topic_page", "e2e", "memory", "maps")
 
 
 class Run:

@@ -335,5 +335,9 @@ if __name__ == "__main__":
     task, args = sys.argv[1], json.loads(sys.argv[2])
     import logging
     logging.disable(logging.WARNING)
-    result = globals()[task](**args)
+    if task.startswith("maps."):             # the maps benchmark keeps its tasks in bench/maps.py
+        from bench import maps
+        result = getattr(maps, task[5:])(**args)
+    else:
+        result = globals()[task](**args)
     print(json.dumps(result, default=float))

@@ -10,11 +10,12 @@ from urllib.parse import quote
 
 from .common import GUTENBERG, NEWS, RESULTS, ROOT, WORK, child, median, percentile, save
 from .http import Server, latencies, throughput, wrk
+from .maps import bench_maps  # noqa: F401  (run by name, as bench_<name>)
 from .quality import render as render_quality, run_quality
 from .scale import bench_scale  # noqa: F401  (found by name, as the others)
 from .scale import render as render_scale
 
-NAMES = ("ingest", "lda", "word2vec", "similar", "topic_page", "e2e", "memory", "scale", "quality")
+NAMES = ("ingest", "lda", "word2vec", "similar", "topic_page", "e2e", "memory", "maps", "scale", "quality")
 
 
 class Run:

@@ -176,3 +176,28 @@ def test_the_web_process_never_imports_numba(mapped):
     out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120)
     assert out.returncode == 0, out.stderr[-2000:]
     assert json.loads(out.stdout.strip().splitlines()[-1]) == []
+
+
+def test_train_makes_its_maps_unless_told_not_to_and_the_map_and_export_commands(mapped, tmp_path):
+    from click.testing import CliRunner
+
+    from textlatent.cli import cli
+    home = ["--home", mapped["config"].home]
+    run = lambda *args: CliRunner().invoke(cli, home + list(args))  # noqa: E731
+    r = run("train", "lda", "news", "--num-topics", "2", "--passes", "1", "--workers", "1", "-q", "--json")
+    assert r.exit_code == 0, r.output
+    trained = json.loads(r.output)
+    assert [(m["what"], m["method"]) for m in trained["maps"]] == [("documents", "pca")]
+    r = run("train", "lda", "news", "--num-topics", "2", "--passes", "1", "--workers", "1", "-q", "--json", "--no-map")
+    assert r.exit_code == 0 and json.loads(r.output)["maps"] == []
+    r = run("map", "news", "documents", "--model", str(trained["id"]), "--method", "pca", "--seed", "3", "-q", "--json")
+    assert r.exit_code == 0 and json.loads(r.output)["seed"] == 3
+    r = run("map", "news", "words", "--model", str(trained["id"]))
+    assert r.exit_code == 1 and "LDA model" in r.output and "Traceback" not in r.output
+    r = run("map", "news", "documents", "--by", "vectors", "--model", str(trained["id"]))
+    assert r.exit_code == 1 and "word2vec model" in r.output
+    out = tmp_path / "words.csv"
+    r = run("export", "news", "word-map", "--format", "csv", "--output", str(out))
+    assert r.exit_code == 0, r.output
+    rows = list(csv.reader(out.open(encoding="utf-8")))
+    assert rows[0] == ["word", "x", "y", "frequency", "topic"] and len(rows) > 1000

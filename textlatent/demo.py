@@ -3,6 +3,7 @@
 import os
 
 from .errors import InvalidInput, TextlatentError
+from .explore.maps import after_training
 from .explore.topics import corpus_topics
 from .explore.words import similar
 from .ingest import ReadOptions, ingest
@@ -30,13 +31,11 @@ def run_demo(store, name, source=None, echo=print, progress=None):
         corpus = db.get_corpus(conn, name)
         kinds = {m["kind"] for m in db.list_models(conn, corpus["id"])}
     if summary.added or "lda" not in kinds:
-        echo("training LDA topics ...")
-        train_lda(store, name, DEMO_LDA, progress=progress)
-        _close(progress)
+        echo("training LDA topics and mapping the documents ...")
+        _mapped(store, train_lda(store, name, DEMO_LDA, progress=progress), progress)
     if summary.added or "word2vec" not in kinds:
-        echo("training Word2Vec vectors ...")
-        train_word2vec(store, name, DEMO_W2V, progress=progress)
-        _close(progress)
+        echo("training Word2Vec vectors and mapping the words ...")
+        _mapped(store, train_word2vec(store, name, DEMO_W2V, progress=progress), progress)
     found = corpus_topics(store, name, topn=8)
     model, rows = found["model"], found["topics"]
     echo(f"\nTopics (model {model['id']}, c_npmi {model['metrics']['coherence_c_npmi']}):")
@@ -51,6 +50,12 @@ def run_demo(store, name, source=None, echo=print, progress=None):
             continue
         echo(f"  {word}: " + ", ".join(f"{w} ({s:.2f})" for w, s in res))
     return name
+
+
+def _mapped(store, model_id, progress):
+    # The maps the web app shows, made as a training job makes them (the map_method setting).
+    after_training(store, model_id, store.config.map_method, progress)
+    _close(progress)
 
 
 def _close(progress):

@@ -107,14 +107,20 @@ def after_training(store, model_id, method, progress=None):
     out = []
     for what in kinds_of(model):
         try:
-            meta = make_map(store, model_id, what, {"method": method}, progress)
-            out.append({k: meta[k] for k in ("what", "by", "method", "n", "seconds", "faithfulness")})
+            out.append(summary(make_map(store, model_id, what, {"method": method}, progress)))
         except Cancelled:
             out.append({"what": what, "method": method, "error": "cancelled"})
             break
         except TextlatentError as e:
             out.append({"what": what, "method": method, "error": e.message})
+        except (OSError, MemoryError) as e:        # no space, no memory: the model stays
+            out.append({"what": what, "method": method, "error": f"{type(e).__name__}: {e}"[:300]})
     return out
+
+
+def summary(meta):
+    """What a job reports of a map it made."""
+    return {k: meta[k] for k in ("what", "by", "method", "n", "seconds", "faithfulness")}
 
 
 def _points(store, corpus, model, what):

@@ -128,7 +128,8 @@ def _validate_w2v(store, corpus_name, params):
 
 def _training(train):
     """The ``run`` of a kind that trains a model with ``train``, then makes its maps in the
-    same job (a map that fails or is cancelled leaves the model, and says so in the result)."""
+    same job: the model's commit leaves the job running, and the job finishes once its
+    maps are made (a map that fails or is cancelled leaves the model, and says so)."""
     def run(store, job, progress):
         params = dict(job["params"])
         method = params.pop("map", store.config.map_method)
@@ -157,7 +158,10 @@ def _run_map(store, job, progress):
     params = dict(job["params"])
     model_id, what = params.pop("model_id"), params.pop("what")
     meta = maps.make_map(store, model_id, what, params, progress)
-    return model_id, {k: meta[k] for k in ("what", "by", "method", "n", "seconds", "faithfulness")}
+    result = maps.summary(meta)
+    with store.write() as conn:            # the job finishes with what it made, if still its worker's
+        store.committing(conn, model_id=model_id, result=result)
+    return model_id, result
 
 
 # -- stored views of older models -------------------------------------------------------------

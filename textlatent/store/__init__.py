@@ -29,7 +29,8 @@ class Store:
         self._lock = threading.Lock()
         # Set by a job's runner: called as on_commit(conn, model_id=..., result=...) inside the
         # transaction that commits a corpus or a model, it raises when the job is no longer
-        # its worker's (declared dead, cancelled), and the transaction rolls back.
+        # its worker's (declared dead, cancelled), and the transaction rolls back; with
+        # finished=False the job goes on after the commit (a training job's maps).
         self.on_commit = None
 
     def __repr__(self):

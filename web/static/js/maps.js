@@ -8,7 +8,7 @@
 //   so panning redraws without touching the point buffers.
 // - Hover, click and search find points through a uniform grid over the map.
 // - After its first frame the canvas carries data-points (points drawn) and
-//   data-first-frame-ms; every draw sets data-draw-ms (with ?timing, after gl.finish()).
+//   data-first-frame-ms; every draw sets data-draw-ms (with ?timing, until a pixel is read back).
 // Everything from the corpus is shown as text (textContent, fillText), never as HTML.
 const {api, say, follow} = window.textlatent;
 
@@ -20,6 +20,7 @@ const VIRIDIS = [[68, 1, 84], [72, 40, 120], [62, 74, 137], [49, 104, 142], [38,
   [53, 183, 121], [109, 205, 89], [180, 222, 44], [253, 231, 37]];
 const NONE16 = 0xffff, NONE8 = 0xff;
 const MEASURE = new URLSearchParams(location.search).has("timing");
+const PIXEL = new Uint8Array(4);
 
 function hex(h) { return [1, 3, 5].map((i) => parseInt(h.slice(i, i + 2), 16)); }
 function sequential(t) {
@@ -295,7 +296,11 @@ class MapPage {
     const t = performance.now();
     this.view.zoom = this.view.s / this.fitS;
     this.renderer.draw(this.view, this.width, this.height, this.ratio);
-    if (MEASURE || !this.canvas.dataset.points) { this.renderer.gl.finish(); }
+    // Reading a pixel back waits for the drawing to end (finish() may return before it).
+    if (MEASURE || !this.canvas.dataset.points) {
+      const gl = this.renderer.gl;
+      gl.readPixels(0, 0, 1, 1, gl.RGBA, gl.UNSIGNED_BYTE, PIXEL);
+    }
     this.canvas.dataset.drawMs = (performance.now() - t).toFixed(2);
     this.drawLabels();
     this.canvas.dataset.center = this.view.cx.toFixed(4) + "," + this.view.cy.toFixed(4);

@@ -73,7 +73,7 @@ def resolve_lda(stored, p, workers=1):
     statistics the choice was made from."""
     stats = corpus_stats(stored, _stoplist(stored, p))
     chosen = choose_defaults(stats, p["num_topics"], workers)
-    p["auto"] = [k for k in CHOSEN if p.get(k) is None or p.get(k) == 0]
+    p["auto"] = [k for k in CHOSEN if p.get(k) is None or p.get(k) == 0 or k in p.get("auto", ())]
     p.update({k: chosen[k] for k in p["auto"]})
     return stats
 
@@ -95,7 +95,12 @@ def validate_lda(params, num_docs=None):
         if num_docs is not None and p["num_topics"] > num_docs:
             out.append(f"num_topics ({p['num_topics']}) cannot exceed the number of documents ({num_docs})")
         return out
-    return validate(LDA_PARAMS, params or {}, checks)
+    params = dict(params or {})
+    auto = params.pop("auto", None)         # what the rule chose, recorded by an earlier plan_lda
+    p = validate(LDA_PARAMS, params, checks)
+    if isinstance(auto, list):
+        p["auto"] = [k for k in auto if k in CHOSEN]
+    return p
 
 
 TERMS_PER_TOPIC = 3

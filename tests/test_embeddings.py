@@ -94,7 +94,7 @@ def politics(tmp_path_factory):
 def test_a_query_goes_through_the_corpus_tokenizer_and_phrases(politics):
     from textlatent.store import queries as db
     with politics.read() as conn:
-        phrases = {tuple(p) for p in db.get_corpus(conn, "pol")["phrases"]}
+        phrases = {tuple(p) for p in db.get_phrases(conn, db.get_corpus(conn, "pol")["id"])}
     assert ("tony", "blair") in phrases and ("prime", "minister") in phrases
     r = similar(politics, "pol", "Tony Blair")
     assert r["terms"]["positive"] == ["tony_blair"] and "tony_blair" not in dict(r["results"])

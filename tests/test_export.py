@@ -80,7 +80,7 @@ def test_labels_name_the_topic_columns_as_pandas_reads_them(labelled, tmp_path):
     export(labelled, "news", "doc-topics", "csv", str(tmp_path / "dt.csv"))
     export(labelled, "news", "doc-topics", "parquet", str(tmp_path / "dt.parquet"))
     export(labelled, "news", "topic-terms", "csv", str(tmp_path / "tt.csv"))
-    expected = ["doc_id", "title", "label", "topic_0", "topic_1: ice hockey", "topic_2", "topic_3: =guns, laws"]
+    expected = ["doc_id", "title", "label", "date", "topic_0", "topic_1: ice hockey", "topic_2", "topic_3: =guns, laws"]
     for df in (pd.read_csv(tmp_path / "dt.csv"), pd.read_parquet(tmp_path / "dt.parquet")):
         assert list(df.columns) == expected
         topics = df.filter(regex=r"^topic_\d+")

@@ -7,8 +7,6 @@ holding the term are found in their stored token streams, in corpus order, a bat
 time, and only until the page is full; the total is the term's stored count.
 """
 
-import functools
-import json
 import re
 
 import numpy as np
@@ -17,7 +15,7 @@ from ..errors import InvalidInput, WordNotFound
 from ..params import Param, validate
 from ..store import queries as db
 from ..store import search as fts
-from .inference import _corpus_tokenizer, corpus_terms
+from .inference import corpus_terms, phrase_pairs, tokenizer_of
 
 PAGE = [Param("limit", "int", 20, 1, 500, help="lines per page"),
         Param("offset", "int", 0, 0, 10**9, help="lines to skip")]
@@ -26,12 +24,11 @@ MAX_WORD = 200
 _SPACE = re.compile(r"\s+")
 
 
-def term_spans(corpus, text):
+def term_spans(store, corpus, text):
     """``[(start, end, term)]`` of ``text`` as the corpus tokenizes it, phrases joined (a
     phrase spans both of its words), offsets into ``text``."""
-    tok = _corpus_tokenizer(json.dumps(corpus["settings"], sort_keys=True))
-    spans = tok.spans(text)
-    pairs = _pairs(json.dumps(corpus["phrases"] or []))
+    spans = tokenizer_of(corpus).spans(text)
+    pairs = phrase_pairs(store, corpus)
     if not pairs:
         return spans
     out, i = [], 0
@@ -45,18 +42,13 @@ def term_spans(corpus, text):
     return out
 
 
-@functools.lru_cache(maxsize=8)
-def _pairs(phrases_json):
-    return frozenset(tuple(p) for p in json.loads(phrases_json))
-
-
-def resolve_term(conn, corpus, word):
+def resolve_term(store, conn, corpus, word):
     """The corpus term a query word or phrase stands for, and its row ``{id, df, cf}``."""
     if not isinstance(word, str) or not word.strip():
         raise InvalidInput("give a word")
     if len(word) > MAX_WORD:
         raise InvalidInput(f"a word or phrase is at most {MAX_WORD} characters")
-    terms = corpus_terms(corpus, word)
+    terms = corpus_terms(store, corpus, word)
     candidates = ([terms[0]] if len(terms) == 1 else []) + ["_".join(terms), word.strip().lower().replace(" ", "_")]
     for term in candidates:
         row = fts.term_row(conn, corpus["id"], term) if term else None
@@ -74,7 +66,7 @@ def kwic(store, corpus_name, word, limit=20, offset=0, width=WIDTH):
     page = validate(PAGE, {"limit": limit, "offset": offset})
     with store.read() as conn:
         corpus = db.get_corpus(conn, corpus_name)
-        term, row = resolve_term(conn, corpus, word)
+        term, row = resolve_term(store, conn, corpus, word)
     lines, skipped = [], 0
     for chunk in _holding(store, corpus["id"], row["id"]):
         wanted = [(p, n) for p, n in chunk]
@@ -85,7 +77,7 @@ def kwic(store, corpus_name, word, limit=20, offset=0, width=WIDTH):
             docs = fts.documents_at(conn, corpus["id"], [p for p, _ in wanted])
         for position, _ in wanted:
             d = docs[position]
-            for start, end, t in term_spans(corpus, d["text"]):
+            for start, end, t in term_spans(store, corpus, d["text"]):
                 if t != term:
                     continue
                 if skipped < page["offset"]:

@@ -61,7 +61,7 @@ def _coloured(store, model, doc, out):
         corpus = db.get_corpus_by_id(conn, model["corpus_id"])
     text = doc["text"]
     pieces, at = [], 0
-    for start, end, term in term_spans(corpus, text[:COLOURED_CHARS]):
+    for start, end, term in term_spans(store, corpus, text[:COLOURED_CHARS]):
         i = index.get(term)
         if i is None:
             continue

@@ -60,13 +60,19 @@ def test_kwic_lines_hold_the_words_forms_and_every_occurrence(speeches):
 
 def test_kwic_of_a_phrase_and_paging(speeches):
     store = speeches["config"]
-    r = kwic(store, "speeches", "United States", limit=5)
-    phrase = corpus_terms(store, _corpus(store, "speeches"), "United States")
-    assert len(phrase) == 1 and "_" in phrase[0]            # a learned phrase (its lemmas are the tokenizer's)
-    assert r["term"] == phrase[0] and len(r["lines"]) == 5
-    assert all(" ".join(line["match"].lower().split()) == "united states" for line in r["lines"])
-    second = kwic(store, "speeches", "United States", limit=5, offset=5)["lines"]
-    both = kwic(store, "speeches", "United States", limit=10)["lines"]
+    corpus = _corpus(store, "speeches")
+    with store.read() as conn:
+        terms, _, cf = db.load_terms(conn, corpus["id"])
+    # The most frequent learned phrase that its two words, typed, make again.
+    phrase = next(t for _, t in sorted(((-c, t) for t, c in zip(terms, cf) if "_" in t))
+                  if corpus_terms(store, corpus, t.replace("_", " ")) == [t])
+    query = phrase.replace("_", " ")
+    r = kwic(store, "speeches", query, limit=5)
+    assert r["term"] == phrase and len(r["lines"]) == 5
+    assert all(corpus_terms(store, corpus, line["match"]) == [phrase] and len(line["match"].split()) == 2
+               for line in r["lines"])
+    second = kwic(store, "speeches", query, limit=5, offset=5)["lines"]
+    both = kwic(store, "speeches", query, limit=10)["lines"]
     assert r["lines"] + second == both
 
 
@@ -107,9 +113,14 @@ def test_similar_documents_follow_a_hellinger_ranking(speeches):
     theta = np.asarray(model_arrays(store, model)["doc_topics"], dtype=np.float64)
     for position in (0, 70, 123):
         got = similar_documents(store, "speeches", position, "topics", 10)["documents"]
-        want, dist = _hellinger_ranking(theta, position, 10)
+        _, dist = _hellinger_ranking(theta, position, 10)
         assert np.allclose([d["distance"] for d in got], dist, atol=1e-4)
-        assert [d["position"] for d in got] == want
+        # The same ranking; the library ranks by the Bhattacharyya coefficient in float32, so
+        # near-duplicates (distances about 0.002, where 1 - BC is 4e-6) may swap within 1e-4.
+        everyone = _hellinger_ranking(theta, position, len(theta) - 1)[1]
+        d_all = np.sqrt(0.5 * ((np.sqrt(theta) - np.sqrt(theta[position])) ** 2).sum(axis=1))
+        assert np.all(np.diff(d_all[[d["position"] for d in got]]) >= -1e-4)
+        assert max(d_all[[d["position"] for d in got]]) <= everyone[9] + 1e-4
     text = "the tariff on imports and the currency of the banks"
     near = similar_to_text(store, "speeches", text, 5)
     mix = np.zeros(theta.shape[1])

@@ -34,7 +34,8 @@ def _train(ctx, fn, corpus, params, quiet, as_json, unit, no_map, name):
     try:
         model_id = fn(store, corpus, {k: v for k, v in params.items() if v is not None}, progress=bar)
         trained = time.perf_counter() - t
-        made = after_training(store, model_id, method, progress=bar)
+        # A K sweep makes no maps, as its job does not: open the recommended model's map on request.
+        made = [] if isinstance(model_id, dict) else after_training(store, model_id, method, progress=bar)
     finally:
         bar.close()
     if isinstance(model_id, dict):         # a sweep over several numbers of topics

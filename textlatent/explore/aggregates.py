@@ -2,7 +2,7 @@
 per period, prepared once beside the model and only read per request.
 
 ``prepare`` runs at training time (and, for models trained before this view existed, in a
-job or the first time the command line needs it). It writes ``aggregates/`` in the model
+job or the first time the command line needs it). It writes ``agg_*`` files in the model
 folder: per label and per period of each kind (year, month, week, day), the mean topic
 shares, the number of documents, and how many documents have each topic as their
 dominant one. A request reads those small arrays and never the documents.
@@ -12,7 +12,7 @@ import datetime as dt
 import functools
 import os
 import shutil
-import uuid
+import tempfile
 
 import numpy as np
 
@@ -21,7 +21,8 @@ from ..ingest import dates
 from ..store import queries as db
 from ..store import registry
 
-FOLDER = "aggregates"
+PREFIX = "agg_"                 # model folders are flat (shared storage copies files, not folders)
+META = PREFIX + "meta.json"
 VERSION = 1
 PERIODS = ("year", "month", "week", "day")
 TARGET_PERIODS = 60             # the default period is the finest with at most this many
@@ -35,9 +36,12 @@ class NotPrepared(Conflict):
     code = "not_prepared"
 
 
-def prepare(store, corpus_id, theta, model_folder):
+def prepare(store, corpus_id, theta, model_folder, out=None):
     """Compute the aggregates of ``theta`` (documents x topics, row = position) with the
-    corpus's labels and dates, into ``model_folder/aggregates`` (written whole or not at all)."""
+    corpus's labels and dates, as ``agg_*`` files in ``out`` (default ``model_folder``, which
+    holds the model's ``lambda.npy``); ``agg_meta.json`` is written last, and a reader takes
+    the aggregates as there only once it is. Returns the meta."""
+    out = out or model_folder
     n = theta.shape[0]
     labels, days, precision = [], np.full(n, np.iinfo(np.int32).min, dtype=np.int64), set()
     for doc in db.iter_documents(store, corpus_id, ("position", "label", "date")):
@@ -49,56 +53,49 @@ def prepare(store, corpus_id, theta, model_folder):
             days[doc["position"]] = dates.to_date(iso).toordinal() - _EPOCH
             precision.add(dates.precision(iso))
     dominant = _dominant(theta)
-    tmp = os.path.join(model_folder, f"{FOLDER}.tmp-{uuid.uuid4().hex}")
-    os.makedirs(tmp)
-    try:
-        names = sorted({x for x in labels if x is not None})
-        index = {name: i for i, name in enumerate(names)}
-        label_idx = np.array([index.get(x, -1) if x is not None else -1 for x in labels], dtype=np.int64)
-        meta = {"version": VERSION, "num_docs": n, "labels": names,
-                "unlabelled": int((label_idx < 0).sum()), "periods": {}, "starts": {}}
-        _save_groups(tmp, "label", label_idx, len(names), theta, dominant)
-        dated = days != np.iinfo(np.int32).min
-        meta["dated"] = int(dated.sum())
-        if meta["dated"]:
-            known = max(precision, key=("year", "month", "day", "second").index)
-            meta["finest"] = "day" if known == "second" else known
-            for period in PERIODS:
-                keys = np.where(dated, _period_keys(days, period), -1)
-                present = np.unique(keys[dated])
-                group = np.searchsorted(present, keys)
-                group[~dated] = -1
-                _save_groups(tmp, f"time_{period}", group, len(present), theta, dominant)
-                meta["periods"][period] = [_period_name(int(k), period) for k in present]
-                meta["starts"][period] = [_period_start(int(k), period) for k in present]
-            meta["span"] = [_iso_day(int(days[dated].min())), _iso_day(int(days[dated].max()))]
-            meta["default_period"] = _default_period(days[dated], meta["finest"])
-        np.save(os.path.join(tmp, "dominant.npy"), dominant)
-        _save_reading_views(tmp, theta, model_folder)
-        registry.write_json(os.path.join(tmp, "meta.json"), meta)
-        final = os.path.join(model_folder, FOLDER)
-        if os.path.exists(final):      # prepared meanwhile by someone else: theirs stays
-            shutil.rmtree(tmp)
-        else:
-            os.rename(tmp, final)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
+    names = sorted({x for x in labels if x is not None})
+    index = {name: i for i, name in enumerate(names)}
+    label_idx = np.array([index.get(x, -1) if x is not None else -1 for x in labels], dtype=np.int64)
+    meta = {"version": VERSION, "num_docs": n, "labels": names,
+            "unlabelled": int((label_idx < 0).sum()), "periods": {}, "starts": {}}
+    _save_groups(out, "label", label_idx, len(names), theta, dominant)
+    dated = days != np.iinfo(np.int32).min
+    meta["dated"] = int(dated.sum())
+    if meta["dated"]:
+        known = max(precision, key=("year", "month", "day", "second").index)
+        meta["finest"] = "day" if known == "second" else known
+        for period in PERIODS:
+            keys = np.where(dated, _period_keys(days, period), -1)
+            present = np.unique(keys[dated])
+            group = np.searchsorted(present, keys)
+            group[~dated] = -1
+            _save_groups(out, f"time_{period}", group, len(present), theta, dominant)
+            meta["periods"][period] = [_period_name(int(k), period) for k in present]
+            meta["starts"][period] = [_period_start(int(k), period) for k in present]
+        meta["span"] = [_iso_day(int(days[dated].min())), _iso_day(int(days[dated].max()))]
+        meta["default_period"] = _default_period(days[dated], meta["finest"])
+    np.save(_file(out, "dominant"), dominant)
+    _save_reading_views(out, theta, model_folder)
+    registry.write_json(os.path.join(out, META), meta)
     return meta
 
 
+def _file(folder, name):
+    return os.path.join(folder, f"{PREFIX}{name}.npy")
+
+
 def _save_reading_views(folder, theta, model_folder):
-    """``sqrt_doc_topics.npy`` (documents x topics, float32): the square roots the Hellinger
-    distance between documents needs; ``term_topic.npy`` (V): each vocabulary term's most
+    """``agg_sqrt_doc_topics.npy`` (documents x topics, float32): the square roots the Hellinger
+    distance between documents needs; ``agg_term_topic.npy`` (V): each vocabulary term's most
     probable topic, from the model's expected counts (``lambda.npy``), for colouring words."""
-    out = np.lib.format.open_memmap(os.path.join(folder, "sqrt_doc_topics.npy"), mode="w+",
+    out = np.lib.format.open_memmap(_file(folder, "sqrt_doc_topics"), mode="w+",
                                     dtype=np.float32, shape=theta.shape)
     for a in range(0, theta.shape[0], _CHUNK):
         out[a:a + _CHUNK] = np.sqrt(np.maximum(np.asarray(theta[a:a + _CHUNK], dtype=np.float32), 0))
     out.flush()
     del out
     lam = np.load(os.path.join(model_folder, "lambda.npy"), mmap_mode="r", allow_pickle=False)
-    np.save(os.path.join(folder, "term_topic.npy"), np.asarray(lam).argmax(axis=0).astype(np.int16))
+    np.save(_file(folder, "term_topic"), np.asarray(lam).argmax(axis=0).astype(np.int16))
 
 
 def _dominant(theta):
@@ -123,9 +120,9 @@ def _save_groups(folder, name, group, n_groups, theta, dominant):
     inside = group >= 0
     docs = np.bincount(group[inside], minlength=n_groups).astype(np.int64)
     dom = np.bincount(group[inside] * K + dominant[inside], minlength=n_groups * K).reshape(n_groups, K)
-    np.save(os.path.join(folder, f"{name}_share.npy"), sums / np.maximum(docs, 1)[:, None])
-    np.save(os.path.join(folder, f"{name}_docs.npy"), docs)
-    np.save(os.path.join(folder, f"{name}_dominant.npy"), dom.astype(np.int64))
+    np.save(_file(folder, f"{name}_share"), sums / np.maximum(docs, 1)[:, None])
+    np.save(_file(folder, f"{name}_docs"), docs)
+    np.save(_file(folder, f"{name}_dominant"), dom.astype(np.int64))
 
 
 def _period_keys(days, period):
@@ -182,26 +179,23 @@ def _default_period(days, finest):
 
 @functools.lru_cache(maxsize=16)
 def _load(folder):
-    meta = registry.read_json(os.path.join(folder, "meta.json"))
+    meta = registry.read_json(os.path.join(folder, META))
     return meta, {}
 
 
 def _array(folder, name):
     meta, arrays = _load(folder)
     if name not in arrays:
-        arrays[name] = np.load(os.path.join(folder, name + ".npy"), allow_pickle=False)
+        arrays[name] = np.load(_file(folder, name), allow_pickle=False)
     return arrays[name]
 
 
-def folder_of(store, model):
-    return registry.model_path(store, model, FOLDER)
-
-
 def ensure(store, model, prepare_missing=False):
-    """The model's aggregates folder; prepares it first when missing and ``prepare_missing``
-    (the command line), else raises :class:`NotPrepared` (a request: a job prepares it)."""
-    folder = folder_of(store, model)
-    if not os.path.exists(os.path.join(folder, "meta.json")):
+    """The model's folder, its aggregates there; prepares them first when missing and
+    ``prepare_missing`` (the command line), else raises :class:`NotPrepared` (a request: a
+    job prepares them)."""
+    folder = registry.model_path(store, model)
+    if not os.path.exists(os.path.join(folder, META)):
         if not prepare_missing:
             raise NotPrepared(f"the label and time views of model {model['id']} are being prepared; "
                               "ask again in a moment", model_id=model["id"])
@@ -215,7 +209,15 @@ def prepare_model(store, model):
     if model["kind"] != "lda":
         raise InvalidInput(f"model {model['id']} is a {model['kind']} model; topic views need an LDA model")
     theta = model_arrays(store, model)["doc_topics"]
-    return prepare(store, model["corpus_id"], theta, registry.model_path(store, model))
+    tmp = tempfile.mkdtemp(dir=store.path("tmp") if os.path.isdir(store.path("tmp")) else None)
+    try:
+        meta = prepare(store, model["corpus_id"], theta, registry.model_path(store, model), tmp)
+        # Into the model's stored folder one file at a time, the meta last: readers wait for it.
+        for name in sorted(os.listdir(tmp), key=lambda n: n == META):
+            store.files.put_file(os.path.join(tmp, name), f"{model['path']}/{name}")
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    return meta
 
 
 def by_label(store, model, prepare_missing=False):
@@ -263,7 +265,7 @@ def dominant_topics(store, model, prepare_missing=False):
 def reading_arrays(store, model, prepare_missing=False):
     """``(sqrt_doc_topics, term_topic)``: see :func:`_save_reading_views` (memory-mapped)."""
     folder = ensure(store, model, prepare_missing)
-    return (np.load(os.path.join(folder, "sqrt_doc_topics.npy"), mmap_mode="r", allow_pickle=False),
+    return (np.load(_file(folder, "sqrt_doc_topics"), mmap_mode="r", allow_pickle=False),
             _array(folder, "term_topic"))
 
 

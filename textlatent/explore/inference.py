@@ -58,6 +58,16 @@ def _corpus_pairs(store, corpus):
     return hit
 
 
+def tokenizer_of(corpus):
+    """The corpus's frozen tokenizer (one per settings and process)."""
+    return _tokenizer(json.dumps(corpus["settings"], sort_keys=True))
+
+
+def phrase_pairs(store, corpus):
+    """The corpus's phrases as a frozenset of ``(a, b)`` pairs (see :func:`_corpus_pairs`)."""
+    return _corpus_pairs(store, corpus)
+
+
 def corpus_terms(store, corpus, text):
     """Tokenize ``text`` exactly as the corpus was: same settings, same phrases."""
     tokens = _tokenizer(json.dumps(corpus["settings"], sort_keys=True))([text])[0]

@@ -7,7 +7,6 @@ holding the term are found in their stored token streams, in corpus order, a bat
 time, and only until the page is full; the total is the term's stored count.
 """
 
-import json
 import re
 
 import numpy as np
@@ -16,7 +15,7 @@ from ..errors import InvalidInput, WordNotFound
 from ..params import Param, validate
 from ..store import queries as db
 from ..store import search as fts
-from .inference import _corpus_pairs, _tokenizer, corpus_terms
+from .inference import corpus_terms, phrase_pairs, tokenizer_of
 
 PAGE = [Param("limit", "int", 20, 1, 500, help="lines per page"),
         Param("offset", "int", 0, 0, 10**9, help="lines to skip")]
@@ -28,9 +27,8 @@ _SPACE = re.compile(r"\s+")
 def term_spans(store, corpus, text):
     """``[(start, end, term)]`` of ``text`` as the corpus tokenizes it, phrases joined (a
     phrase spans both of its words), offsets into ``text``."""
-    tok = _tokenizer(json.dumps(corpus["settings"], sort_keys=True))
-    spans = tok.spans(text)
-    pairs = _corpus_pairs(store, corpus)
+    spans = tokenizer_of(corpus).spans(text)
+    pairs = phrase_pairs(store, corpus)
     if not pairs:
         return spans
     out, i = [], 0

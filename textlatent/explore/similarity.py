@@ -48,17 +48,17 @@ def prepare_doc_vectors(store, corpus_id, unit, words, folder, progress=None):
 
 
 def prepare_model_vectors(store, model):
-    """Document vectors of a Word2Vec model trained before they existed."""
+    """Document vectors of a Word2Vec model trained before they existed, put into its stored folder."""
+    import shutil
+    import tempfile
     folder = registry.model_path(store, model)
     unit = np.load(os.path.join(folder, "unit.npy"), mmap_mode="r", allow_pickle=False)
-    tmp = os.path.join(folder, DOC_VECTORS + ".tmp")
-    os.makedirs(tmp, exist_ok=True)
+    tmp = tempfile.mkdtemp(dir=store.path("tmp") if os.path.isdir(store.path("tmp")) else None)
     try:
         prepare_doc_vectors(store, model["corpus_id"], unit, registry.read_json(os.path.join(folder, "words.json")),
                             tmp)
-        os.replace(os.path.join(tmp, DOC_VECTORS), os.path.join(folder, DOC_VECTORS))
+        store.files.put_file(os.path.join(tmp, DOC_VECTORS), f"{model['path']}/{DOC_VECTORS}")
     finally:
-        import shutil
         shutil.rmtree(tmp, ignore_errors=True)
 
 

@@ -17,7 +17,7 @@ import zipfile
 from dataclasses import dataclass, field
 
 from ..errors import IngestError, InvalidInput, UnsupportedSource
-from . import dates
+from .texts import split_paragraphs, text_documents
 
 TEXT_SUFFIXES = (".txt", ".md")
 TABLE_SUFFIXES = (".csv", ".tsv")
@@ -40,7 +40,6 @@ MAX_TEXT_FILE = 512 * 1024**2       # one .txt/.md/.csv read whole
 _NOT_A_DOCUMENT = re.compile(r"^(readme|licen[cs]e|copying|copyright|notice|authors|contributors|"
                              r"changelog|changes|citation)([._ -].*)?$", re.I)
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff]")
-_PARAGRAPH = re.compile(r"\n\s*\n")
 
 
 @dataclass
@@ -206,8 +205,8 @@ def _iter_file(name, path, opener, options, label, collection=False):
         with open_binary() as fh:
             data = _read_all(fh, name)
         first_line = options.first_line_title if options.first_line_title is not None else collection
-        yield from _text_documents(name, decode_bytes(data, name, options.report), options, label,
-                                   first_line=first_line)
+        text = clean_text(decode_bytes(data, name, options.report))
+        yield from text_documents(name, text, options.split, label, first_line=first_line)
     elif suffix in TABLE_SUFFIXES:
         yield from _iter_table(name, open_binary, options, "\t" if suffix == ".tsv" else ",")
     else:
@@ -272,43 +271,6 @@ class _LimitedReader(io.RawIOBase):
     def close(self):
         self.inner.close()
         super().close()
-
-
-def split_paragraphs(text):
-    """Paragraphs: blocks between blank lines; in a block whose lines are paragraph-long
-    (one paragraph a line, as in the State of the Union files), each line."""
-    for block in _PARAGRAPH.split(text):
-        lines = [line.strip() for line in block.split("\n")]
-        if max((len(line) for line in lines), default=0) > 300:
-            yield from (line for line in lines if line)
-        elif block.strip():
-            yield block.strip()
-
-
-def _text_documents(name, text, options, label, key=None, title=None, first_line=False):
-    key = key or name
-    text = clean_text(text)
-    file_name = os.path.basename(name.removesuffix(".gz"))
-    base_title = title or os.path.splitext(file_name)[0]
-    record = {"doc_key": key, "source": name, "title": base_title, "label": label,
-              "date": dates.from_file_name(file_name), "meta": None, "text": text, "line": None}
-    if options.split == "paragraphs":
-        for i, para in enumerate(split_paragraphs(text)):
-            yield record | {"doc_key": f"{key}#p{i + 1}", "text": para,
-                            "title": f"{base_title} ¶{i + 1}"}
-    else:
-        yield record | {"title": (first_line and headline(text)) or base_title}
-
-
-def headline(text, longest=150):
-    """The first line of ``text`` when it looks like a headline: at most ``longest``
-    characters, more text after it, and not ending as a sentence or a salutation does
-    ("Fellow-Citizens of the Senate:")."""
-    head, _, rest = text.lstrip().partition("\n")
-    head = head.strip()
-    if not head or len(head) > longest or not rest.strip() or head[-1] in ".,;:" and not head.endswith("..."):
-        return None
-    return head
 
 
 def _iter_zip(name, path, options):

@@ -11,6 +11,8 @@ from urllib.parse import quote
 from .common import GUTENBERG, NEWS, RESULTS, ROOT, WORK, child, median, percentile, save
 from .http import Server, latencies, throughput, wrk
 from .maps import bench_maps  # noqa: F401  (run by name, as bench_<name>)
+
+from .loco import load as load_loco, render as render_loco
 from .quality import render as render_quality, run_quality
 from .scale import bench_scale  # noqa: F401  (found by name, as the others)
 from .scale import render as render_scale
@@ -134,7 +136,8 @@ def bench_lda(run):
                 systems={s: [r["topics"] for r in runs[s]] for s in systems})
     out = {"conditions": f"{run.news}, K=20, seeds {seeds}; textlatent: its defaults "
                          "(lemmas, e-mail headers/quotes/signatures/sign-offs removed, phrases, SMART stop list, "
-                         "no_below 5, no_above 0.07, keep_n 10,000, k-means start, shuffled passes, LdaMulticore passes=10 with 2 workers); "
+                         "keep_n 10,000, shuffled passes, 2 workers; the rest chosen from the corpus, the values in "
+                         "each run's params); "
                          "notebook: simple_preprocess + stop words, filter_extremes(5, 0.5), "
                          "LdaMulticore(passes=10, workers=2); tomotopy: LDAModel on textlatent's tokens "
                          "(the same vocabulary filters), "
@@ -315,6 +318,7 @@ def render():
         lines += [f"| {k} | {'yes' if ok else '**no**'} |" for k, ok in r.get("targets", {}).items()]
         rows.append("\n".join(lines) + "\n")
     rows.append(_render_tuning())
+    rows.append(render_loco(load_loco()))
     text = ("# Benchmarks\n\nMade by `python -m bench all` (see the README); each section is regenerated from "
             "bench/results/<name>.json. Medians; the systems alternate within each repetition, every timed run "
             "in a fresh process. Figures from a shared 2-core machine are noisy: compare within a section.\n\n"

@@ -91,7 +91,7 @@ def lda_textlatent(home, name, seed, params=None):
     top = [[w for w, _ in t["terms"]] for t in topics_of(c, m, 10)]
     return {"seconds": m["metrics"]["train_seconds"], "nmi": m["metrics"].get("nmi_labels"),
             "own_c_npmi": m["metrics"]["coherence_c_npmi"], "topics": top, "model_id": model_id,
-            "rss_mb": rss_mb()}
+            "params": m["params"], "rss_mb": rss_mb()}
 
 
 def _notebook_tokens(src):

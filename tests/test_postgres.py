@@ -101,3 +101,18 @@ def test_search_on_postgresql_finds_exactly_the_documents_holding_the_words(pg_c
     with pg_config.read() as conn:
         n = conn.exec_driver_sql("SELECT count(*) FROM tl_search").scalar()
         assert n == db.get_corpus(conn, "news")["n_docs"]
+
+
+@pytest.mark.slow
+def test_hosts_starting_together_create_the_schema_once(pg_config):
+    import subprocess
+    import sys
+    dispose_engines()
+    with pg_config.engine.begin() as conn:          # an empty schema again, as a new deployment's
+        for table in reversed(schema.metadata.sorted_tables):
+            conn.exec_driver_sql(f"DROP TABLE IF EXISTS {table.name} CASCADE")
+    code = f"from textlatent.store import schema; schema.get_engine({pg_config.database_url!r})"
+    procs = [subprocess.Popen([sys.executable, "-c", code], stderr=subprocess.PIPE) for _ in range(3)]
+    errors = [p.communicate(timeout=120)[1].decode()[-500:] for p in procs]
+    assert [p.returncode for p in procs] == [0, 0, 0], errors
+    assert schema.schema_version(pg_config.engine) == schema.SCHEMA_VERSION

@@ -164,9 +164,10 @@ def release_ingest(conn, corpus_id, owner):
 
 
 def drop_staged(conn, corpus_id):
-    """Delete the rows an unfinished ingest wrote (positions from n_docs up)."""
-    conn.execute(delete(documents).where(documents.c.corpus_id == corpus_id,
-                                         documents.c.position >= _n_docs(corpus_id)))
+    """Delete the rows an unfinished ingest wrote (positions from n_docs up), and their search entries."""
+    first = conn.execute(select(corpora.c.n_docs).where(corpora.c.id == corpus_id)).scalar_one()
+    search.forget_corpus(conn, corpus_id, first)
+    conn.execute(delete(documents).where(documents.c.corpus_id == corpus_id, documents.c.position >= first))
 
 
 def iter_token_blobs(store, corpus_id, batch=2000):

@@ -217,8 +217,13 @@ def dispose_engines():
 
 
 def _create_schema(engine):
-    metadata.create_all(engine)
     with write(engine) as conn:
+        if conn.dialect.name == "postgresql":
+            # Hosts that start together (a serve and a worker) would each create the tables
+            # and one fail on PostgreSQL's catalogue: one at a time (SQLite's BEGIN IMMEDIATE
+            # already is).
+            conn.exec_driver_sql("SELECT pg_advisory_xact_lock(7468657874)")
+        metadata.create_all(conn)
         row = conn.execute(select(meta.c.value).where(meta.c.key == "schema_version")).first()
         if row is None:
             conn.execute(insert(meta).values(key="schema_version", value=str(SCHEMA_VERSION)))

@@ -15,6 +15,7 @@ from sqlalchemy import bindparam, text
 from ..errors import InvalidInput
 
 _WORD = re.compile(r"[^\W_]+")
+_N_DOCS = "(SELECT n_docs FROM tl_corpora WHERE id = :c)"
 MAX_INDEXED = 1_000_000      # characters of a document PostgreSQL indexes (a tsvector holds at most 1 MB)
 
 
@@ -63,16 +64,18 @@ def index_positions(conn, corpus_id, first, last):
                          [{"i": r.id, "t": flat(((r.title or "") + " " + r.text)[:MAX_INDEXED])} for r in rows])
 
 
-def forget_corpus(conn, corpus_id):
-    """Remove a corpus's documents from the index (before the documents themselves go)."""
+def forget_corpus(conn, corpus_id, first=0):
+    """Remove a corpus's documents at positions from ``first`` up from the index (before
+    the documents themselves go): all of them, or those an unfinished ingest wrote."""
+    span = {"c": corpus_id, "a": first}
     if conn.dialect.name == "sqlite":
         # External content: FTS5 removes an entry given the values it indexed.
         conn.execute(text("INSERT INTO tl_documents_fts (tl_documents_fts, rowid, title, text) "
-                          "SELECT 'delete', id, title, text FROM tl_documents WHERE corpus_id = :c"),
-                     {"c": corpus_id})
+                          "SELECT 'delete', id, title, text FROM tl_documents WHERE corpus_id = :c "
+                          "AND position >= :a"), span)
     elif conn.dialect.name == "postgresql":
-        conn.execute(text("DELETE FROM tl_search WHERE doc_id IN (SELECT id FROM tl_documents WHERE corpus_id = :c)"),
-                     {"c": corpus_id})
+        conn.execute(text("DELETE FROM tl_search WHERE doc_id IN (SELECT id FROM tl_documents WHERE corpus_id = :c "
+                          "AND position >= :a)"), span)
 
 
 SORTS = {"position": "d.position", "date": "d.date IS NULL, d.date, d.position",
@@ -86,7 +89,8 @@ def find(conn, corpus_id, query_words=(), label=None, date_from=None, date_befor
     last): ``(rows, total)``, rows ``{position, doc_key, title, label, date, text}``, or
     with ``positions_only`` every matching position in order and their number.
     ``date_from`` and ``date_before`` compare ISO 8601 strings: from inclusive, before exclusive."""
-    where, params, join = ["d.corpus_id = :c"], {"c": corpus_id}, ""
+    # Documents an unfinished ingest is writing (positions from n_docs up) are no one's yet.
+    where, params, join = ["d.corpus_id = :c", f"d.position < {_N_DOCS}"], {"c": corpus_id}, ""
     if query_words:
         if conn.dialect.name == "sqlite":
             join = "JOIN tl_documents_fts f ON f.rowid = d.id"
@@ -111,7 +115,10 @@ def find(conn, corpus_id, query_words=(), label=None, date_from=None, date_befor
     if positions_only:
         positions = conn.execute(text(f"SELECT d.position {body} ORDER BY {SORTS[sort]}"), params).scalars().all()
         return positions, len(positions)
-    total = conn.execute(text(f"SELECT count(*) {body}"), params).scalar_one()
+    if len(where) == 2:        # no filter: the corpus row knows the count, no need to count a million rows
+        total = conn.execute(text(f"SELECT {_N_DOCS}"), params).scalar_one()
+    else:
+        total = conn.execute(text(f"SELECT count(*) {body}"), params).scalar_one()
     page = f" LIMIT {int(limit)} OFFSET {int(offset)}" if limit is not None else ""
     rows = conn.execute(text(f"SELECT d.position, d.doc_key, d.title, d.label, d.date, d.text {body} "
                              f"ORDER BY {SORTS[sort]}{page}"), params).mappings().all()
@@ -129,14 +136,16 @@ def documents_at(conn, corpus_id, positions, with_text=True):
 
 
 def has_label(conn, corpus_id, label):
-    return conn.execute(text("SELECT 1 FROM tl_documents WHERE corpus_id = :c AND label = :l LIMIT 1"),
+    return conn.execute(text(f"SELECT 1 FROM tl_documents WHERE corpus_id = :c AND position < {_N_DOCS} "
+                             "AND label = :l LIMIT 1"),
                         {"c": corpus_id, "l": label}).first() is not None
 
 
 def labels(conn, corpus_id, limit=200):
     """The corpus's distinct labels, in order (the first ``limit``)."""
-    return conn.execute(text("SELECT DISTINCT label FROM tl_documents WHERE corpus_id = :c AND label IS NOT NULL "
-                             "ORDER BY label LIMIT :n"), {"c": corpus_id, "n": limit}).scalars().all()
+    return conn.execute(text(f"SELECT DISTINCT label FROM tl_documents WHERE corpus_id = :c AND position < {_N_DOCS} "
+                             "AND label IS NOT NULL ORDER BY label LIMIT :n"),
+                        {"c": corpus_id, "n": limit}).scalars().all()
 
 
 def term_row(conn, corpus_id, term):

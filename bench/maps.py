@@ -143,6 +143,21 @@ def page_timing(base, paths, loads=3, redraws=40):
 
 # -- the benchmark -------------------------------------------------------------------------------
 
+class _Steps:
+    """Results of the benchmark's steps kept as they come (a run cut short resumes after
+    its last finished step; remove the file, or the maps folder of bench/.work, to start over)."""
+
+    def __init__(self, path):
+        self.path = path
+        self.done = json.loads(path.read_text()) if path.exists() else {}
+
+    def __call__(self, name, fn):
+        if name not in self.done:
+            self.done[name] = fn()
+            self.path.write_text(json.dumps(self.done, indent=1))
+        return self.done[name]
+
+
 def _worker_first_map(home, model_id, what, empty_cache):
     """Seconds from starting `textlatent serve` (and its worker, which warms UMAP up before
     its first job) to the end of a map job submitted at once."""
@@ -185,33 +200,39 @@ def bench_maps(run):
     home, ids = run.news_models()
     work = WORK / f"{run.tag}-maps"
     work.mkdir(parents=True, exist_ok=True)
+    step = _Steps(work / "steps.json")
     out = {"words": {}, "documents": {}}
     for what, model_id in (("words", ids["w2v"]), ("documents", ids["lda"])):
         r = out[what]
-        cache = str(work / f"numba-{what}")
-        shutil.rmtree(cache, ignore_errors=True)
-        r["textlatent_fresh_empty_cache"] = child("maps.map_textlatent", home=home, model_id=model_id, what=what,
-                                                  cache=cache)
-        r["textlatent_fresh_with_cache"] = child("maps.map_textlatent", home=home, model_id=model_id, what=what,
-                                                 cache=cache, repeat=2)
+        cache, plain_cache = str(work / f"numba-{what}"), str(work / f"numba-plain-{what}")
+
+        def fresh(folder):
+            shutil.rmtree(folder, ignore_errors=True)
+            return folder
+        r["textlatent_fresh_empty_cache"] = step(f"{what}-empty", lambda: child(
+            "maps.map_textlatent", home=home, model_id=model_id, what=what, cache=fresh(cache)))
+        r["textlatent_fresh_with_cache"] = step(f"{what}-cached", lambda: child(
+            "maps.map_textlatent", home=home, model_id=model_id, what=what, cache=cache, repeat=2))
         ours = r["textlatent_fresh_with_cache"]
         r["textlatent_warm_s"] = ours["seconds"][-1]
-        plain_cache = str(work / f"numba-plain-{what}")
-        shutil.rmtree(plain_cache, ignore_errors=True)
-        r["umap_plain"] = child("maps.map_plain", home=home, model_id=model_id, what=what, cache=plain_cache,
-                                out=str(work / f"plain-{what}.npy"))
-        r["pca_plain"] = child("maps.map_plain", home=home, model_id=model_id, what=what, method="pca", repeat=3,
-                               out=str(work / f"pca-{what}.npy"))
-        r["textlatent_pca"] = child("maps.map_textlatent", home=home, model_id=model_id, what=what, method="pca")
+        r["umap_plain"] = step(f"{what}-plain", lambda: child(
+            "maps.map_plain", home=home, model_id=model_id, what=what, cache=fresh(plain_cache),
+            out=str(work / f"plain-{what}.npy")))
+        r["pca_plain"] = step(f"{what}-pca-plain", lambda: child(
+            "maps.map_plain", home=home, model_id=model_id, what=what, method="pca", repeat=3,
+            out=str(work / f"pca-{what}.npy")))
+        r["textlatent_pca"] = step(f"{what}-pca", lambda: child(
+            "maps.map_textlatent", home=home, model_id=model_id, what=what, method="pca"))
         maps_dir = os.path.join(home, child("maps.model_path", home=home, model_id=model_id), "maps")
-        r["faithfulness_exact"] = child("maps.faithfulness_exact", home=home, model_id=model_id, what=what, coords={
-            "textlatent_umap": os.path.join(maps_dir, ours["files"]["coords"]),
-            "textlatent_pca": os.path.join(maps_dir, r["textlatent_pca"]["files"]["coords"]),
-            "umap_plain": str(work / f"plain-{what}.npy"), "pca_plain": str(work / f"pca-{what}.npy")})
+        r["faithfulness_exact"] = step(f"{what}-faithfulness", lambda: child(
+            "maps.faithfulness_exact", home=home, model_id=model_id, what=what, coords={
+                "textlatent_umap": os.path.join(maps_dir, ours["files"]["coords"]),
+                "textlatent_pca": os.path.join(maps_dir, r["textlatent_pca"]["files"]["coords"]),
+                "umap_plain": str(work / f"plain-{what}.npy"), "pca_plain": str(work / f"pca-{what}.npy")}))
         r["n"] = ours["n"]
     w = out["words"]
-    w["worker_first_map_empty_cache"] = _worker_first_map(home, ids["w2v"], "words", True)
-    w["worker_first_map_with_cache"] = _worker_first_map(home, ids["w2v"], "words", False)
+    w["worker_first_map_empty_cache"] = step("worker-empty", lambda: _worker_first_map(home, ids["w2v"], "words", True))
+    w["worker_first_map_with_cache"] = step("worker-cached", lambda: _worker_first_map(home, ids["w2v"], "words", False))
     paths = [f"/corpora/news/map/words?model={ids['w2v']}", f"/corpora/news/map/documents?model={ids['lda']}"]
     from .http import Server
     server = Server(home, worker=False)
@@ -223,7 +244,7 @@ def bench_maps(run):
                                      f"/api/v1/models/{ids['lda']}/maps/documents/points"])
     sizes = {"words": w["n"], "documents": out["documents"]["n"]}
     if not run.quick:
-        out["large"] = _large(run, str(work / "numba-words"))
+        out["large"] = _large(run, str(work / "numba-words"), step)
         sizes["gutenberg"] = out["large"]["map"]["n"]
         out["wire"].update(out["large"].pop("wire"))
     for key, v in out["wire"].items():
@@ -232,7 +253,7 @@ def bench_maps(run):
     return _summarise(out, run)
 
 
-def _large(run, cache):
+def _large(run, cache, step):
     """gutenberg8's Word2Vec at min_count 1 (the similar benchmark's large model): its word
     map by UMAP (numba's cache filled by the 20 Newsgroups runs), and its page."""
     from .http import Server
@@ -244,11 +265,12 @@ def _large(run, cache):
             json.dump(made, fh)
     with open(state) as fh:
         model_id = json.load(fh)["model_id"]
-    out = {"map": child("maps.map_textlatent", home=home, model_id=model_id, what="words", cache=cache)}
+    out = {"map": step("large-map", lambda: child("maps.map_textlatent", home=home, model_id=model_id,
+                                                    what="words", cache=cache))}
     server = Server(home, worker=False)
     try:
-        out["page"] = child("maps.page_timing", base=f"http://127.0.0.1:{server.port}",
-                            paths=[f"/corpora/gutenberg/map/words?model={model_id}"])
+        out["page"] = step("large-page", lambda: child("maps.page_timing", base=f"http://127.0.0.1:{server.port}",
+                                                        paths=[f"/corpora/gutenberg/map/words?model={model_id}"]))
     finally:
         server.stop()
     out["wire"] = _wire_bytes(home, [f"/api/v1/models/{model_id}/maps/words/points"])

@@ -85,6 +85,44 @@ def test_word_and_document_maps_draw_hover_search_and_highlight_a_topic(server, 
         assert abs(cx - x) < 1e-3 and abs(cy - y) < 1e-3
         assert page.inner_text("#map-tip").startswith("puck")
         assert page.locator("#map-point .map-point-list li").count() == 10
+        assert canvas_attr(page, "data-highlight") == f"neighbours:{i}"     # the neighbours lit on the map
+        assert int(canvas_attr(page, "data-highlighted")) == 10
+
+        # A box dragged with shift lists the words inside it, with their topics.
+        box = page.locator("#map-canvas").bounding_box()
+        x0, y0, x1, y1 = box["x"] + 300, box["y"] + 200, box["x"] + 600, box["y"] + 450
+        page.keyboard.down("Shift")
+        page.mouse.move(x0, y0)
+        page.mouse.down()
+        page.mouse.move(x1, y1, steps=5)
+        page.mouse.up()
+        page.keyboard.up("Shift")
+        count = """([a, b, c, d]) => { const m = document.getElementById('map-canvas').mapView;
+          let k = 0; for (let i = 0; i < m.n; i++) { const [x, y] = m.screenOf(i);
+            if (x >= a && x <= c && y >= b && y <= d) { k++; } } return k; }"""
+        # Points within a pixel of the box's edge may fall either side of the page's rounding.
+        at_least = page.evaluate(count, [x0 - box["x"] + 1, y0 - box["y"] + 1, x1 - box["x"] - 1, y1 - box["y"] - 1])
+        at_most = page.evaluate(count, [x0 - box["x"] - 1, y0 - box["y"] - 1, x1 - box["x"] + 1, y1 - box["y"] + 1])
+        selected = int(canvas_attr(page, "data-highlighted"))
+        assert 0 < at_least <= selected <= at_most
+        assert page.inner_text("#map-selection").startswith(f"{selected:,} words selected")
+
+        # Words placed on a semantic axis, and an interpolation path drawn between two words.
+        page.click("#axis-card summary")
+        page.fill("#axis-from", "hockey puck")
+        page.fill("#axis-to", "orbit")
+        page.click("#map-axis button.btn-primary")
+        page.wait_for_function("document.getElementById('map-canvas').dataset.layout === 'axes'")
+        assert page.locator("#axis-ends li").count() == 16
+        page.click("#axis-reset")
+        page.click("#path-card summary")
+        page.fill("#path-from", "hockey")
+        page.fill("#path-to", "orbit")
+        page.fill("#path-steps", "5")
+        page.click("#map-path button")
+        page.wait_for_selector("#path-steps-list li")
+        steps = page.locator("#path-steps-list li").all_inner_texts()
+        assert len(steps) == 5 and steps[0].startswith("0.00: hockey") and steps[-1].startswith("1.00: orbit")
 
         # A topic chosen on the topics page is highlighted on the word map: its words, all of them.
         page.goto(f"{server}/models/{lda}/topics")

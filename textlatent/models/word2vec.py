@@ -42,7 +42,7 @@ def validate_w2v(params):
 
 
 # Chosen by bench/w2v_defaults.py (README, "How the Word2Vec defaults were chosen").
-AUTO_TRAINING_WORDS = 10_000_000     # epochs x corpus words to aim at
+AUTO_TRAINING_WORDS = 15_000_000     # epochs x corpus words to aim at
 AUTO_EPOCHS = (5, 40)                # at least, at most
 AUTO_MIN_COUNT = ((1_000_000, 3), (None, 5))    # (corpus words below, min_count)
 

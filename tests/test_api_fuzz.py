@@ -23,6 +23,7 @@ CONTENT_DEPENDENT = {
     "GET /models/{model_id}/topics/{topic}/documents": {400},
     "POST /models/{model_id}/infer": {422},                 # none of the text's words in the vocabulary
     "POST /corpora/{name}/models": {400, 422},              # num_topics past the documents, an empty corpus
+    "GET /corpora/{name}/kwic": {400},                      # a word the corpus's pipeline drops (a stop word)
     "GET /models/{model_id}/doc-topics": {400},             # a Word2Vec model has no topics...
     "GET /models/{model_id}/topic-terms": {400},
     "GET /models/{model_id}/vectors": {400},

@@ -181,7 +181,7 @@ def spec():
         "/corpora/{name}/kwic": {
             "get": {"summary": 'Words in context -> {"term", "lines": [{position, doc_id, left, match, right}], '
                                '"total", "documents"}', "parameters": [
-                NAME, _query("word", {"type": "string", "maxLength": 200}, "a word or phrase", True),
+                NAME, _query("word", TEXT | {"maxLength": 200}, "a word or phrase", True),
                 _query("limit", {"type": "integer", "minimum": 1, "maximum": 500, "default": 20}),
                 _query("offset", {"type": "integer", "minimum": 0, "default": 0})],
                 "responses": {"200": _ok({"type": "object"}), **_errors("400", "404")}}},
@@ -219,12 +219,12 @@ def spec():
         "/corpora/{name}/tokenize": {
             method: {"summary": "The terms the corpus's frozen pipeline (tokenizer settings, phrases) "
                                 "makes of a text", "parameters": [NAME] + (
-                [_query("text", {"type": "string"}, "the text", True)] if method == "get" else []),
+                [_query("text", TEXT | {"maxLength": MAX_INFER_CHARS}, "the text", True)] if method == "get" else []),
                      **({} if method == "get" else {"requestBody": {"required": True, "content": {
                          "application/json": {"schema": {"type": "object", "required": ["text"],
-                                                         "properties": {"text": {"type": "string"}}}}}}}),
+                                                         "properties": {"text": TEXT | {"maxLength": MAX_INFER_CHARS}}}}}}}),
                      "responses": {"200": _ok({"type": "object", "properties": {"tokens": {
-                         "type": "array", "items": {"type": "string"}}}}), **_errors("400", "404")}}
+                         "type": "array", "items": {"type": "string"}}}}), **_errors("400", "404", "413")}}
             for method in ("get", "post")},
         "/jobs": {
             "get": {"summary": "Recent jobs", "parameters": [_query("corpus", {"type": "string"})],

@@ -22,8 +22,11 @@ def create_app(config=None, trusted_hosts=None):
     ``trusted_hosts``: the Host names to answer (``textlatent serve`` on loopback passes
     the loopback names, which stops DNS-rebinding pages from reaching the API)."""
     app = Flask(__name__)
-    if isinstance(config, Store):
-        config = config.config
+    # A Store passed in is the one the app works with (its engine, its caches): a caller
+    # that reads or writes through it sees what the app sees.
+    store = config if isinstance(config, Store) else None
+    if store is not None:
+        config = store.config
     elif not isinstance(config, Config):
         config = load_settings(**(config or {}))
     app.config["TEXTLATENT"] = config
@@ -39,7 +42,7 @@ def create_app(config=None, trusted_hosts=None):
         app.before_request(lambda: _check_host(trusted_hosts))
 
     from . import assets, corpora, csrf, db, documents, jobs, maps, models, openapi, ui, words
-    db.init_app(app, config)
+    db.init_app(app, store or Store(config))
     csrf.init_app(app)
     ui.init_app(app)
     for area in (corpora, models, jobs, words, maps, documents, openapi, assets):

@@ -7,13 +7,12 @@ one library call.
 
 from flask import current_app, g
 
-from textlatent.store import Store
-
 KEY = "textlatent.store"
 
 
-def init_app(app, config):
-    app.extensions[KEY] = Store(config)
+def init_app(app, store):
+    """Keep ``store`` (a :class:`Store`) as the one every request of ``app`` works with."""
+    app.extensions[KEY] = store
 
 
 def get_store():

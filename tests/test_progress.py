@@ -16,8 +16,8 @@ from .conftest import SAMPLE, upload_news
 
 
 def test_a_line_has_the_count_share_rate_and_time_left():
-    now = [100.0]
-    p = ProgressLog("job 3 (lda news)", write=None, clock=lambda: now[0])
+    now, written = [100.0], []
+    p = ProgressLog("job 3 (lda news)", write=written.append, clock=lambda: now[0])
     assert p.line() is None
     p(0, 400, "LDA pass 1 of 2")
     now[0] += 10
@@ -32,6 +32,13 @@ def test_a_line_has_the_count_share_rate_and_time_left():
     assert "[25/50, 50%, 5.0/s, ETA 5 s]" in p.line()
     p(7, 0, "coherence")             # no total: no share, no estimate
     assert p.line().rstrip().endswith("[7]")
+    # each phase's start was written at once (the thread never started)...
+    assert [line.split(": ", 1)[1] for line in written] == [
+        "LDA pass 1 of 2 [0/400, 0%]\n", "topic mixtures of documents [0/50, 0%]\n", "coherence [7]\n"]
+    # ...but for one that comes less than a second after the line before it
+    now[0] += 0.5
+    p(0, 9, "views")
+    assert len(written) == 3
 
 
 def test_calls_are_handed_on_and_a_cancel_goes_through():

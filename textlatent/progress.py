@@ -2,8 +2,9 @@
 
 A :class:`ProgressLog` is a ``progress(done, total, message)`` callable, like those every
 long library call takes: it keeps the latest state and, from a thread of its own, writes
-one line when work starts, then at least every ``every`` seconds, and one when it stops,
-with the rate and an estimate of the time left::
+one line when work starts and when a new phase starts (at most one a second), then at
+least every ``every`` seconds, and one when it stops, with the rate and an estimate of the
+time left::
 
     2026-12-01 10:02:13 progress job 7 (lda news): LDA pass 2 of 10: 6,000 of 18,846 documents [24,846/188,460, 13%, 1,402/s, ETA 1 min 57 s]
 
@@ -18,6 +19,7 @@ import threading
 import time
 
 EVERY_SECONDS = 10.0
+PHASE_GAP_SECONDS = 1.0        # a phase's first line waits this long after the last line
 
 
 def _duration(seconds):
@@ -47,6 +49,7 @@ class ProgressLog:
         self.name, self.forward, self.every, self.write, self.clock = name, forward, every, write, clock
         self.state = None                  # (done, total, message)
         self._phase = None                 # (total, done at its start, time at its start)
+        self._written = float("-inf")      # when the last line was written
         self._lock = threading.Lock()
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name=f"progress-{name}", daemon=True)
@@ -56,9 +59,14 @@ class ProgressLog:
         with self._lock:
             last = self.state
             # A new phase (another total, or a count that starts again) restarts the rate.
-            if self._phase is None or total != self._phase[0] or (last and done < last[0]):
+            new_phase = self._phase is None or total != self._phase[0] or (last and done < last[0])
+            if new_phase:
                 self._phase = (total, done, now)
             self.state = (done, total, message)
+        # A phase's start is logged at once (from the caller's thread): a phase shorter than
+        # the thread's interval would otherwise leave no line at all.
+        if new_phase and now - self._written >= PHASE_GAP_SECONDS:
+            self._emit()
         if self.forward is not None:
             self.forward(done, total, message)
 
@@ -83,15 +91,14 @@ class ProgressLog:
     def _emit(self):
         text = self.line()
         if text is not None:
+            self._written = self.clock()
             self.write(text)
 
     def _run(self):
-        # The first line as soon as there is one, then one every `every` seconds.
-        while self.state is None and not self._stop.wait(min(0.2, self.every)):
-            pass
-        self._emit()
-        while not self._stop.wait(self.every):
-            self._emit()
+        # A line whenever `every` seconds have passed since the last one.
+        while not self._stop.wait(min(0.2, self.every)):
+            if self.state is not None and self.clock() - self._written >= self.every:
+                self._emit()
 
     def start(self):
         self._thread.start()

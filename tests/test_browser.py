@@ -152,7 +152,7 @@ def test_upload_train_browse_topics_and_search_words_in_chromium(server, tmp_pat
 
         # Topic 0 can be chosen in the topic box (pyLDAvis alone takes 0 for "none").
         page.fill("#topic-box", "0")
-        page.wait_for_function("document.querySelector('#ldavis text.bubble-tool').textContent.includes('topic 0')")
+        page.wait_for_function("() => document.querySelector('#ldavis text.bubble-tool').textContent.includes('topic 0')")
         assert page.evaluate("location.hash").startswith("#topic=0&")
         page.click("#topic-next")
         assert page.input_value("#topic-box") == "1"
@@ -178,7 +178,7 @@ def test_upload_train_browse_topics_and_search_words_in_chromium(server, tmp_pat
         titles = page.locator("#ldavis circle.dot title").all_text_contents()
         assert f"Topic {hockey} · ice hockey: " in " ".join(titles), titles
         page.fill("#topic-box", hockey)
-        page.wait_for_function("document.querySelector('#ldavis text.bubble-tool').textContent.includes('ice hockey')")
+        page.wait_for_function("() => document.querySelector('#ldavis text.bubble-tool').textContent.includes('ice hockey')")
         assert page.inner_text("#topic-box-label") == "ice hockey"
         page.click("#infer button")
         page.wait_for_selector(f'#infer-result .bar-label:text-is("{hockey} · ice hockey")')

@@ -77,7 +77,7 @@ def test_word_and_document_maps_draw_hover_search_and_highlight_a_topic(server, 
         # Searching flies to the word: it ends at the centre, shown and described.
         page.fill("#map-find", "puck")
         page.click("#map-search button")
-        page.wait_for_function("document.getElementById('map-canvas').dataset.focus === 'puck'")
+        page.wait_for_function("() => document.getElementById('map-canvas').dataset.focus === 'puck'")
         page.wait_for_selector("#map-point h3:text-is('puck')")
         i = words[1]["text"].split("\n").index("puck")
         x, y = words[1]["xy"][2 * i], words[1]["xy"][2 * i + 1]
@@ -112,7 +112,7 @@ def test_word_and_document_maps_draw_hover_search_and_highlight_a_topic(server, 
         page.fill("#axis-from", "hockey puck")
         page.fill("#axis-to", "orbit")
         page.click("#map-axis button.btn-primary")
-        page.wait_for_function("document.getElementById('map-canvas').dataset.layout === 'axes'")
+        page.wait_for_function("() => document.getElementById('map-canvas').dataset.layout === 'axes'")
         assert page.locator("#axis-ends li").count() == 16
         page.click("#axis-reset")
         page.click("#path-card summary")
@@ -127,7 +127,7 @@ def test_word_and_document_maps_draw_hover_search_and_highlight_a_topic(server, 
         # A topic chosen on the topics page is highlighted on the word map: its words, all of them.
         page.goto(f"{server}/models/{lda}/topics")
         page.click("tr[data-topic='1'] .topic-maps a:text-is('words')")
-        page.wait_for_function("document.getElementById('map-canvas').dataset.highlight === 'topic:1'")
+        page.wait_for_function("() => document.getElementById('map-canvas').dataset.highlight === 'topic:1'")
         expected = int((words[1]["topic"] == 1).sum())
         assert expected > 0 and int(canvas_attr(page, "data-highlighted")) == expected
         assert page.locator("#map-legend button[aria-pressed='true'] .name").inner_text().startswith("1 ·")

@@ -152,7 +152,12 @@ def test_similar_by_document_vectors_is_cosine_of_mean_word_vectors(speeches, tm
     cos = docs @ docs[3]
     cos[3] = -np.inf
     assert got["model_id"] == w2v
-    assert [d["position"] for d in got["documents"]] == np.argsort(-cos, kind="stable")[:5].tolist()
+    # The five nearest by the test's own cosines (float64 here, float32 in the library: two
+    # documents within rounding of each other may come in either order, so the check is
+    # that each one returned is as near as the one the test ranks in its place).
+    positions = [d["position"] for d in got["documents"]]
+    assert len(set(positions)) == 5 and 3 not in positions
+    assert np.allclose(cos[positions], np.sort(cos)[::-1][:5], atol=1e-4)
     assert np.allclose([d["distance"] for d in got["documents"]], 1 - np.sort(cos)[::-1][:5], atol=1e-4)
     r = create_app(store).test_client().get("/api/v1/corpora/speeches/documents/3/similar?by=vectors&limit=5")
     assert r.status_code == 200 and r.get_json()["documents"] == got["documents"]

@@ -85,6 +85,7 @@ def test_the_heartbeat_is_not_starved_by_a_job_holding_the_gil(config, tmp_path,
     monkeypatch.setattr(tokenize, "preclean", lambda text, settings: cubic.sub(" ", text))
     monkeypatch.setattr(runner, "STALE_SECONDS", 3)         # beats come every second
     monkeypatch.setattr(runner, "ALIVE_STALE_SECONDS", 3)
+    monkeypatch.setattr(config.config, "job_timeout", 120)     # a hung job fails in minutes, not an hour
     text = "a@" * 1000 + " shuttle orbit launch " * 20                # 5 s and more in one re call
     data = (json.dumps({"text": text}) + "\n").encode()
     import io
@@ -101,6 +102,39 @@ def test_the_heartbeat_is_not_starved_by_a_job_holding_the_gil(config, tmp_path,
     assert final["status"] == "finished" and "failed" not in seen, (final["error"], seen[-5:])
     with config.read() as conn:
         assert db.find_corpus(conn, "hog")["n_docs"] == 1
+
+
+def test_a_job_process_is_forked_only_while_no_transaction_is_open(config):
+    """A thread inside a transaction (SQLite's C library holding its process-wide mutexes)
+    keeps the fork waiting until it ends, and a transaction asked for meanwhile waits for
+    the fork: the child never starts with a mutex held by a thread it does not have."""
+    from textlatent.store import schema
+    events, inside, go = [], threading.Event(), threading.Event()
+
+    def hold():
+        with config.read() as conn:
+            inside.set()
+            go.wait(5)
+            conn.exec_driver_sql("SELECT 1")
+            time.sleep(0.3)
+            events.append("transaction ended")
+
+    def late():
+        with config.read():
+            events.append("late transaction began")
+    holder = threading.Thread(target=hold)
+    holder.start()
+    inside.wait(5)
+    go.set()
+    threading.Timer(0.1, lambda: threading.Thread(target=late).start()).start()
+    pid = schema.quiet_fork()
+    if pid == 0:
+        os._exit(0)
+    events.append("forked")
+    os.waitpid(pid, 0)
+    holder.join()
+    time.sleep(0.3)
+    assert events == ["transaction ended", "forked", "late transaction began"]
 
 
 # -- serve and its worker ------------------------------------------------------------------------

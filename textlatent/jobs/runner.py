@@ -66,7 +66,7 @@ def run_job(store, job_id):
         log.info("job %s is not pending any more; skipped", job_id)
         return None
     shared = procs.SharedProgress()
-    pid = os.fork()
+    pid = schema.quiet_fork()
     if pid == 0:                                      # the job's process: never returns
         code = 1
         try:

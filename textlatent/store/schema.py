@@ -241,17 +241,71 @@ def _create_schema(engine):
             conn.execute(update(meta).where(meta.c.key == "schema_version").values(value=str(SCHEMA_VERSION)))
 
 
+class _ForkGuard:
+    """Counts the transactions this process has open, so that a fork can wait for none.
+
+    SQLite's C library keeps process-wide mutexes (for opening files and for the list of
+    file locks) that a thread holds while inside it. A process forked at that moment
+    inherits them held, and hangs on its first database call: once, a job's process hung
+    for the whole job_timeout (an hour) that way, forked while another thread polled the
+    job table. :func:`quiet_fork` forks when no transaction is open (or after ``wait``
+    seconds, in case a thread holds one for long), and no transaction starts meanwhile.
+    """
+
+    def __init__(self):
+        self.cond = threading.Condition()
+        self.active = 0
+        self.forking = False
+
+    @contextlib.contextmanager
+    def open(self):
+        with self.cond:
+            while self.forking:
+                self.cond.wait()
+            self.active += 1
+        try:
+            yield
+        finally:
+            with self.cond:
+                self.active = max(0, self.active - 1)
+                self.cond.notify_all()
+
+    def fork(self, wait):
+        pid = None
+        with self.cond:
+            self.forking = True
+            try:
+                self.cond.wait_for(lambda: self.active == 0, timeout=wait)
+                pid = os.fork()
+            finally:
+                if pid != 0:        # the parent (or a fork that failed)
+                    self.forking = False
+                    self.cond.notify_all()
+        if pid == 0:     # the child: its one thread holds no transaction
+            self.cond, self.active, self.forking = threading.Condition(), 0, False
+        return pid
+
+
+_guard = _ForkGuard()
+
+
+def quiet_fork(wait=10.0):
+    """``os.fork()`` at a moment when no thread of this process is inside a transaction
+    (waiting at most ``wait`` seconds for one); returns what ``os.fork`` returns."""
+    return _guard.fork(wait)
+
+
 @contextlib.contextmanager
 def write(engine):
     """A write transaction (``BEGIN IMMEDIATE`` on SQLite); commits on success."""
-    with engine.connect().execution_options(tl_write=True) as conn:
+    with _guard.open(), engine.connect().execution_options(tl_write=True) as conn:
         with conn.begin():
             yield conn
 
 
 @contextlib.contextmanager
 def read(engine):
-    with engine.connect() as conn:
+    with _guard.open(), engine.connect() as conn:
         with conn.begin():
             yield conn
 

@@ -138,3 +138,4 @@ def test_bbc_zipped_as_it_ships_keeps_its_class_labels(config, tmp_path):
     assert stored == expected and None not in stored
     assert s.added == sum(expected.values()) and s.duplicates == 2225 - s.added
     assert any("skipped README.TXT" in line for line in s.report)
+    assert s.skipped_files == ["bbc_news.zip/README.TXT"]

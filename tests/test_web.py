@@ -505,3 +505,30 @@ def test_the_word2vec_form_leaves_epochs_and_min_count_to_the_corpus_size(client
     for name in ("epochs", "min_count"):
         field = re.search(rf'<input id="word2vec-{name}"[^>]*>', html).group(0)
         assert 'value=""' in field and 'placeholder="auto"' in field      # empty: the default, auto
+
+
+def test_the_corpus_page_lists_the_files_an_upload_skipped(config, tmp_path):
+    """A zip of one folder with a README beside its class folders: the page names the
+    README as skipped and counts it among the ingest's facts."""
+    import zipfile
+
+    from textlatent import jobs
+    from textlatent.jobs import runner
+
+    z = io.BytesIO()
+    with zipfile.ZipFile(z, "w") as zf:
+        zf.writestr("letters/README.txt", "What this corpus is.")
+        zf.writestr("letters/a/1.txt", "The committee met on Tuesday to discuss the harbour.")
+        zf.writestr("letters/b/1.txt", "Rain fell on the orchards all through the night.")
+    z.seek(0)
+
+    class NoQueue:
+        def run_job(self, job_id):
+            pass
+    job = jobs.submit_upload(config, "letters", [("letters.zip", z)], {}, queue=NoQueue())
+    assert runner.run_job(config, job["id"]) == "finished"
+    assert jobs.get(config, job["id"])["result"]["skipped_files"] == ["letters.zip/README.txt"]
+    page = create_app(config).test_client().get("/corpora/letters").get_data(as_text=True)
+    summary = page[page.index('id="ingest-summary"'):]
+    summary = summary[:summary.index("</div>")]
+    assert "<li>skipped letters.zip/README.txt</li>" in summary and "1 file skipped" in summary

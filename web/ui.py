@@ -193,9 +193,9 @@ def ingest_facts(result):
     for key, word in (("duplicates", "duplicates"), ("empty", "empty")):
         if result.get(key):
             out.append(f"{fmt_num(result[key])} {word} skipped")
-    skipped = result.get("skipped_files") or result.get("skipped")
+    skipped = result.get("skipped_files")
     if skipped:
-        n = len(skipped) if isinstance(skipped, (list, tuple)) else skipped
+        n = len(skipped)
         out.append(f"{fmt_num(n)} file{'s' if n != 1 else ''} skipped")
     return out
 

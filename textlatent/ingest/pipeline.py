@@ -49,6 +49,7 @@ class IngestSummary:
     seconds: float = 0.0
     created: bool = False
     report: list = field(default_factory=list)
+    skipped_files: list = field(default_factory=list)     # source/file names not read as documents
 
     def to_dict(self):
         return dict(self.__dict__)
@@ -117,7 +118,7 @@ def ingest(store, name, paths, read_options=None, settings=None, workers=None, p
                               "duplicate documents, nothing else")
         phrases = learner.export() if learner is not None else None
         progress(0, n_spooled, "writing to the database")
-        summary.report = read_options.report
+        summary.report, summary.skipped_files = read_options.report, read_options.skipped
 
         def last_transaction(conn):
             # The job is finished in the transaction that makes the corpus visible, or not at all.

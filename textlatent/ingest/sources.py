@@ -54,6 +54,7 @@ class ReadOptions:
     # for the files of a folder or zip (BBC, Reuters and many press corpora put it there).
     first_line_title: bool | None = None
     report: list = field(default_factory=list)
+    skipped: list = field(default_factory=list)     # files not read as documents (README, LICENSE)
 
     def __post_init__(self):
         if self.split not in (None, "none", "paragraphs"):
@@ -146,17 +147,19 @@ def _iter_folder(root, options):
     if not entries:
         raise IngestError(f"{root}: no .txt or .md files in this folder")
     keep = _top_level(os.path.basename(os.path.normpath(root)), [rel.split(os.sep) for rel, _ in entries],
-                      options.report)
+                      options)
     for (rel, full), label in zip(entries, keep):
         if label is not False:
             yield from _iter_file(rel.replace(os.sep, "/"), full, lambda p=full: open(p, "rb"), options, label,
                                   collection=True)
 
 
-def _top_level(source, rels, report):
+def _top_level(source, rels, options):
     """The label of each file (path parts below the corpus root): its first folder, None for
-    a file at the top, False for a README/licence-like file at the top (skipped). Files at
-    the top beside class folders are named in ``report``: they have no class."""
+    a file at the top, False for a README/licence-like file at the top (skipped, and named
+    in ``options.skipped``). Files at the top beside class folders are named in
+    ``options.report``: they have no class."""
+    report = options.report
     out = [parts[0] if len(parts) > 1 else (False if _NOT_A_DOCUMENT.match(parts[0]) else None)
            for parts in rels]
     skipped = [parts[0] for parts, label in zip(rels, out) if label is False]
@@ -164,6 +167,7 @@ def _top_level(source, rels, report):
     if skipped and len(skipped) == len(rels):
         raise IngestError(f"{source}: holds only {', '.join(skipped)}, which describe a corpus "
                           "rather than belong to it; give the documents themselves")
+    options.skipped += [f"{source}/{name}" for name in skipped]
     if skipped:
         report.append(f"{source}: skipped {_names(skipped)} at the top level (README and licence "
                       "files describe the corpus; they are not documents)")
@@ -303,7 +307,7 @@ def _iter_zip(name, path, options):
         first = names[0][1][0]
         common = all(len(p) > 1 and p[0] == first for _, p in names)
         rels = [parts[1:] if common else parts for _, parts in names]
-        labels = _top_level(name, rels, options.report)
+        labels = _top_level(name, rels, options)
         total = 0
         for (info, parts), rel, label in zip(names, rels, labels):
             if label is False:

@@ -26,7 +26,8 @@ SIZES = ("x1", "x4", "x10")
 LDA = {"num_topics": 20, "passes": 2, "workers": 2, "seed": 1}
 W2V = {"epochs": 2, "workers": 2}
 ENDPOINTS = ("index", "listing", "corpus_page", "corpus_json", "topic_page", "topics_json", "ldavis_json",
-             "topic_documents", "similar", "document", "documents_list", "words_page", "infer")
+             "topic_documents", "similar", "document", "documents_list", "words_page", "infer",
+             "topics_by_label", "search", "similar_documents", "kwic")
 TARGET_MS = 50
 
 
@@ -218,6 +219,12 @@ def endpoints(home, database_url, lda, w2v, n=200):
         "words_page": get("/corpora/news/words"),
         "infer": lambda i: client.post(f"/api/v1/models/{lda}/infer",
                                        json={"text": "the space shuttle launch and the hockey playoffs"}),
+        # The reading views (issue 14): frequent words are the searches and KWICs with most hits.
+        "topics_by_label": get(f"/api/v1/models/{lda}/topics-by-label"),
+        "search": lambda i: client.get(f"/api/v1/corpora/news/documents?q={quote(words[i % 200])}"),
+        "similar_documents": lambda i: client.get(
+            f"/api/v1/corpora/news/documents/{int(rng.integers(n_docs))}/similar?by=topics"),
+        "kwic": lambda i: client.get(f"/api/v1/corpora/news/kwic?word={quote(words[i % 50])}"),
     }
     out = {}
     for name in ENDPOINTS:
@@ -296,10 +303,21 @@ def bench_scale(run):
     return out
 
 
+# The reads the issues bound (16: pages and API reads <= 50 ms p95; 14: the reading views
+# <= 50 ms, KWIC's first page <= 100 ms); infer tokenizes a text and is not a read.
+LIMITS_MS = {**{name: TARGET_MS for name in ENDPOINTS if name not in ("infer", "kwic")}, "kwic": 100}
+SEARCH_P50_X1_MS = 20
+
+
 def targets(out):
     runs = {k: r for k, r in out.items() if isinstance(r, dict) and "endpoints" in r}
-    met = {f"{k}: every endpoint p95 <= {TARGET_MS} ms": all(e["p95_ms"] <= TARGET_MS for e in r["endpoints"].values())
-           for k, r in runs.items()}
+    met = {}
+    for k, r in runs.items():
+        over = [name for name, limit in LIMITS_MS.items() if r["endpoints"].get(name, {}).get("p95_ms", 0) > limit]
+        met[f"{k}: every read's p95 <= {TARGET_MS} ms (KWIC 100 ms)"
+            + (f" (over: {', '.join(over)})" if over else "")] = not over
+        if k.startswith("x1_") and "search" in r["endpoints"]:
+            met[f"{k}: search p50 <= {SEARCH_P50_X1_MS} ms"] = r["endpoints"]["search"]["p50_ms"] <= SEARCH_P50_X1_MS
     for k, r in runs.items():
         if k.endswith("_sqlite"):      # PostgreSQL's files are the server's, not under the data directory
             met[f"{k}: ingest peak disk <= 1.5x the database"] = r["ingest"]["disk_mb"] <= 1.5 * r["database_mb"]

@@ -120,6 +120,7 @@ def test_cli_exports_topics_over_time_and_by_label(wires, speeches, tmp_path):
     assert sum(t.column("documents").to_pylist()) == 124
 
 
+@pytest.mark.slow
 def test_a_model_without_aggregates_gets_them_from_a_job(tmp_path):
     config = Store(load_settings(home=str(tmp_path / "home"), workers=1))
     ingest(config, "inaug", [str(SAMPLE / "inaugural")])

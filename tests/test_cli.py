@@ -20,6 +20,7 @@ def run(tmp_path):
     return invoke
 
 
+@pytest.mark.slow
 def test_ingest_train_query_export(run, tmp_path):
     r = run("ingest", str(SAMPLE / "inaugural"), "--corpus", "inaug", "--quiet", "--json")
     assert r.exit_code == 0, r.output

@@ -69,6 +69,7 @@ def test_reuters_dates_are_stored_iso_with_the_original_and_failures_reported(co
             assert doc["date"] == dates.normalise(row["date"])
 
 
+@pytest.mark.slow
 def test_sample_speeches_carry_their_year_from_the_file_name(config):
     s = ingest(config, "speeches", [str(SAMPLE)])
     assert s.dated == s.added == 124 and s.dates_unparsed == 0

@@ -91,6 +91,7 @@ def test_labels_name_the_topic_columns_as_pandas_reads_them(labelled, tmp_path):
 
 
 @pytest.mark.parametrize("fmt", ["word2vec", "word2vec-binary"])
+@pytest.mark.slow
 def test_word_vectors_read_back_by_gensim(trained, tmp_path, fmt):
     from gensim.models import KeyedVectors
     config = trained["config"]

@@ -30,6 +30,7 @@ def _records(path, **options):
 
 # -- archives ------------------------------------------------------------------------------------
 
+@pytest.mark.slow
 def test_a_zip_bomb_is_refused_early_with_bounded_memory(tmp_path):
     bomb = tmp_path / "bomb.zip"
     with zipfile.ZipFile(bomb, "w", zipfile.ZIP_DEFLATED) as zf:
@@ -46,6 +47,7 @@ def test_a_zip_bomb_is_refused_early_with_bounded_memory(tmp_path):
     assert peak < 200 * 1024 * 1024, peak          # stopped near the 64 MiB floor, not at 600 MiB
 
 
+@pytest.mark.slow
 def test_a_gzip_bomb_in_jsonl_is_refused(tmp_path):
     import gzip
     path = tmp_path / "bomb.jsonl.gz"
@@ -281,6 +283,7 @@ def _families(n):
     }
 
 
+@pytest.mark.slow
 def test_every_pattern_of_tokenize_and_sources_is_linear(monkeypatch):
     from textlatent.ingest import tokenize
     from textlatent.ingest.tokenize import preclean, strip_email

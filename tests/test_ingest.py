@@ -46,6 +46,7 @@ def test_ingest_summary_and_stored_streams(config):
     assert {"blessing", "duty", "principle"} <= words and not {"blessings", "duties", "principles"} & words
 
 
+@pytest.mark.slow
 def test_ingest_twice_adds_nothing_and_new_files_only_add_themselves(config, tmp_path):
     first = ingest(config, "s", [str(SAMPLE / "inaugural")])
     again = ingest(config, "s", [str(SAMPLE / "inaugural")])
@@ -88,6 +89,7 @@ def test_empty_and_stopword_only_texts_are_skipped(config, tmp_path):
         ingest(config, "stop", [str(only_stop)])
 
 
+@pytest.mark.slow
 def test_corpus_keeps_its_tokenizer_settings(config, tmp_path):
     from textlatent.ingest import TokenizerSettings
     ingest(config, "s", [str(SAMPLE / "inaugural")], settings=TokenizerSettings(phrases=False))
@@ -96,6 +98,7 @@ def test_corpus_keeps_its_tokenizer_settings(config, tmp_path):
     assert any("kept" in r or "keeps" in r for r in s.report)
 
 
+@pytest.mark.slow
 def test_paragraphs_and_phrases(config):
     s = ingest(config, "p", [str(SAMPLE)], ReadOptions(split="paragraphs"))
     assert s.documents > 5000
@@ -104,6 +107,7 @@ def test_paragraphs_and_phrases(config):
     assert "united_states" in c["terms"] and "unite_state" not in c["terms"]   # a name keeps its form
 
 
+@pytest.mark.slow
 def test_bad_names_and_delete(config):
     with pytest.raises(InvalidInput):
         ingest(config, "../x", [str(SAMPLE / "inaugural")])

@@ -35,6 +35,7 @@ def _all_lines(store, name, word, limit=50):
             return r, lines
 
 
+@pytest.mark.slow
 def test_kwic_lines_hold_the_words_forms_and_every_occurrence(speeches):
     store = speeches["config"]
     corpus = _corpus(store, "speeches")
@@ -130,6 +131,7 @@ def test_similar_documents_follow_a_hellinger_ranking(speeches):
     assert [x["position"] for x in near["documents"]] == np.lexsort((np.arange(len(d)), d))[:5].tolist()
 
 
+@pytest.mark.slow
 def test_similar_by_document_vectors_is_cosine_of_mean_word_vectors(speeches, tmp_path):
     from textlatent.models import train_word2vec
     store = speeches["config"]

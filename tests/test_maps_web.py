@@ -131,6 +131,7 @@ def test_a_model_without_maps_and_bad_map_jobs_are_refused(client, mapped):
     assert client.post("/api/v1/models/99999/maps", json={"what": "words"}).status_code == 404
 
 
+@pytest.mark.slow
 def test_a_map_job_makes_the_map_and_a_training_job_maps_its_model(mapped):
     store = mapped["config"]
     fresh = train_word2vec(store, "news", {"epochs": 1, "vector_size": 8, "workers": 1})
@@ -154,17 +155,19 @@ def test_a_map_job_makes_the_map_and_a_training_job_maps_its_model(mapped):
 
 def test_the_map_page_reads_the_stored_map_and_loads_nothing_from_outside(client, mapped):
     import re
-    r = client.get("/corpora/news/map/words")
+    # The fixture's model by id: tests here add newer models, with maps or without.
+    r = client.get(f"/corpora/news/map/words?model={mapped['w2v']}")
     html = r.data.decode()
-    assert r.status_code == 200 and 'data-points-url="/api/v1/models/' in html
+    assert r.status_code == 200 and f'data-points-url="/api/v1/models/{mapped["w2v"]}/maps/words/points' in html
     refs = re.findall(r'(?:src|href)="([^"]+)"', html)
     assert all(ref.startswith("/") for ref in refs) and "<script>" not in html
     assert client.get("/static/js/maps.js").status_code == 200
-    assert client.get("/corpora/news/map/documents?by=vectors").status_code == 200
+    assert client.get(f"/corpora/news/map/documents?by=vectors&model={mapped['w2v']}").status_code == 200
     assert client.get("/corpora/news/map/planets").status_code == 400
     assert client.get("/corpora/nope/map/words").status_code == 404
 
 
+@pytest.mark.slow
 def test_the_web_process_never_imports_numba(mapped):
     """Serving a map only reads arrays: numba's compile stays in the worker."""
     code = ("import sys, json; from textlatent.settings import load_settings; from web import create_app; "
@@ -178,6 +181,7 @@ def test_the_web_process_never_imports_numba(mapped):
     assert json.loads(out.stdout.strip().splitlines()[-1]) == []
 
 
+@pytest.mark.slow
 def test_train_makes_its_maps_unless_told_not_to_and_the_map_and_export_commands(mapped, tmp_path):
     from click.testing import CliRunner
 

@@ -83,6 +83,7 @@ def test_a_command_whose_output_is_not_a_terminal_writes_progress_lines(tmp_path
     assert progress and "tokens/s" in r.stderr and "59 documents added" in r.stdout
 
 
+@pytest.mark.slow
 def test_a_job_logs_its_progress_with_an_estimate(config, tmp_path, capfd):
     job = upload_news(config, tmp_path, per_group=30)
     assert job["params"]["documents"] == 120

@@ -68,6 +68,7 @@ def test_no_page_reads_the_phrases_or_scans_documents(trained):
     assert not [s for s in recorder.seen if "count(" in s.lower() and "tl_terms" in s]
 
 
+@pytest.mark.slow
 def test_inference_reads_the_phrases_once_per_corpus_version(config):
     ingest(config, "inaug", [str(SAMPLE / "inaugural")])
     with config.read() as conn:
@@ -106,6 +107,7 @@ def test_topic_documents_come_from_the_stored_ranking(trained):
         assert weights[-1] >= round(float(np.sort(theta[:, k])[-15]), 5)
 
 
+@pytest.mark.slow
 def test_a_version_2_database_is_migrated(tmp_path):
     home = tmp_path / "old"
     store = Store(load_settings(home=str(home)))
@@ -171,6 +173,7 @@ class Stop(Exception):
     pass
 
 
+@pytest.mark.slow
 def test_documents_written_in_batches_stay_invisible_until_the_last_step(config, tmp_path):
     ingest(config, "c", [_texts(tmp_path / "a.jsonl", 500, "old")])
     with config.read() as conn:
@@ -206,6 +209,7 @@ def test_documents_written_in_batches_stay_invisible_until_the_last_step(config,
         assert search.find(conn, before["id"], ["more"])[1] == 3500
 
 
+@pytest.mark.slow
 def test_an_ingest_killed_while_writing_is_cleaned_by_the_next(config, tmp_path, monkeypatch):
     from textlatent.ingest import writer
     ingest(config, "c", [_texts(tmp_path / "a.jsonl", 300, "old")])

@@ -157,6 +157,7 @@ def test_a_version_2_database_gets_its_search_index_from_the_migration(config):
     assert got == want and len(want) > 10
 
 
+@pytest.mark.slow
 def test_deleting_a_corpus_empties_its_index_entries(config):
     from textlatent.ingest import delete_corpus, ingest
 

@@ -22,6 +22,7 @@ from web import create_app
 from .conftest import upload_news
 
 
+@pytest.mark.slow
 def test_an_upload_job_names_storage_keys_and_no_host_path(config, tmp_path):
     job = upload_news(config, tmp_path, per_group=20)
     params = jobs.get_row(config, job["id"])["params"]
@@ -56,6 +57,7 @@ def _host(tmp_path, name, storage_url):
                                database_url=f"sqlite:///{tmp_path / 'shared.db'}"))
 
 
+@pytest.mark.slow
 def test_a_folder_every_host_mounts_serves_as_shared_storage(tmp_path):
     url = (tmp_path / "mounted").as_uri()
     a, b = _host(tmp_path, "a", url), _host(tmp_path, "b", url)
@@ -122,6 +124,7 @@ def test_uploads_and_models_live_in_the_object_store(storage_url, tmp_path):
     assert not a.files.exists(model["path"]) and not os.path.exists(cached)
 
 
+@pytest.mark.slow
 def test_an_object_store_that_does_not_answer_is_a_503_and_stores_nothing(tmp_path, monkeypatch):
     pytest.importorskip("s3fs")
     for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"):

@@ -42,6 +42,7 @@ def _declared_dead(store, job_id):
     return progress
 
 
+@pytest.mark.slow
 def test_a_job_declared_dead_never_commits_its_corpus_or_model(config, tmp_path):
     path = write_news(tmp_path / "news.jsonl", per_group=30)
     owner = "this-host:1"

@@ -26,6 +26,16 @@ def inaugural(config):
     return config
 
 
+@pytest.fixture(scope="module")
+def inaugural_for_refusals(tmp_path_factory):
+    """One ingest for all the refusal cases: each checks that it stored nothing."""
+    from textlatent.settings import load_settings
+    from textlatent.store import Store
+    store = Store(load_settings(home=str(tmp_path_factory.mktemp("refusals") / "home"), workers=2))
+    ingest(store, "inaug", [str(SAMPLE / "inaugural")])
+    return store
+
+
 @pytest.mark.parametrize("value, values", [
     ("5,10,20,40", [5, 10, 20, 40]), ("5:20:5", [5, 10, 15, 20]), ("2:4", [2, 3, 4]),
     ([40, 5, 10, 5], [5, 10, 40]), ("3, 2", [2, 3]), (20, None), ("20", None),
@@ -34,6 +44,7 @@ def test_num_topics_lists_and_ranges(value, values):
     assert sweep.num_topics_values(value) == values
 
 
+@pytest.mark.slow
 def test_a_sweep_keeps_one_model_per_k_on_one_vocabulary(inaugural):
     store = inaugural
     r = CliRunner().invoke(cli, ["--home", store.home, "train", "lda", "inaug", "--num-topics", "2,3,5",
@@ -58,6 +69,7 @@ def test_a_sweep_keeps_one_model_per_k_on_one_vocabulary(inaugural):
     assert sweep.summary(store, "inaug") == [summary]
 
 
+@pytest.mark.slow
 def test_a_sweep_from_the_api_is_one_job(inaugural):
     store = inaugural
     client = create_app(store).test_client()
@@ -83,8 +95,8 @@ def test_a_sweep_from_the_api_is_one_job(inaugural):
     ("2,x", "whole numbers"), ("0,5", "num_topics must be"), ("5,2000", "num_topics must be"),
     ("5,60", "cannot exceed the number of documents (59)"),
 ])
-def test_bad_num_topics_lists_are_refused_and_store_nothing(inaugural, value, needle):
-    store = inaugural
+def test_bad_num_topics_lists_are_refused_and_store_nothing(inaugural_for_refusals, value, needle):
+    store = inaugural_for_refusals
     client = create_app(store).test_client()
     r = client.post("/api/v1/corpora/inaug/models", json={"kind": "lda", "params": {"num_topics": value}})
     assert r.status_code == 400 and needle in r.get_json()["error"]["message"]

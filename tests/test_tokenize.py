@@ -77,6 +77,7 @@ def test_long_symbol_runs_and_huge_texts_do_not_reach_spacy_whole(tok):
     assert len(tok([big])[0]) == 300_000
 
 
+@pytest.mark.slow
 def test_two_processes_match_one(tmp_path):
     src = shared("20newsgroups", "20news-bydate.jsonl")
     texts = [json.loads(line)["text"] for _, line in zip(range(700), open(src, encoding="utf-8"))]

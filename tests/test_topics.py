@@ -63,6 +63,7 @@ def test_pyldavis_data_keeps_the_model_topic_numbers(trained):
     assert top0 in first
 
 
+@pytest.mark.slow
 def test_same_seed_and_one_worker_give_the_same_topics(config):
     ingest(config, "inaug", [str(SAMPLE / "inaugural")])
     params = {"num_topics": 3, "passes": 2, "workers": 1, "seed": 11, "no_below": 2}
@@ -124,6 +125,7 @@ def test_far_too_many_topics_are_refused_before_training_with_the_reason(config)
     assert jobs.list_jobs(config) == [] and registry.list_models(config, "inaug") == []
 
 
+@pytest.mark.slow
 def test_pyldavis_scaling_of_nearly_identical_topics_is_real():
     """Many topics left at the prior (far more topics than a corpus holds) are nearly the
     same; pyLDAvis's PCoA (``eig`` of a matrix symmetric only up to rounding) made complex
@@ -150,6 +152,7 @@ def test_pyldavis_scaling_of_nearly_identical_topics_is_real():
     assert np.allclose(np.abs(topic_coordinates(distinct)), np.abs(js_PCoA(distinct).real), atol=1e-6)
 
 
+@pytest.mark.slow
 def test_a_view_that_fails_keeps_the_model_and_says_why(config, monkeypatch):
     from textlatent.models import lda_views as lib
     from web import create_app
@@ -249,6 +252,7 @@ def test_kmeans_start_finds_the_groups(trained, tmp_path):
     assert initial_topics(matrix, len(dictionary), len(matrix) + 1, seed=1) is None
 
 
+@pytest.mark.slow
 def test_start_and_order_are_parameters_with_reproducible_effects(config):
     ingest(config, "inaug", [str(SAMPLE / "inaugural")])
     base = {"num_topics": 3, "passes": 2, "workers": 1, "seed": 11, "no_below": 2}
@@ -264,6 +268,7 @@ def test_start_and_order_are_parameters_with_reproducible_effects(config):
     assert not os.path.exists(registry.model_path(config, model, "bow"))
 
 
+@pytest.mark.slow
 def test_progress_counts_the_documents_of_each_pass_to_its_end(config):
     import re
     ingest(config, "inaug", [str(SAMPLE / "inaugural")])
@@ -279,6 +284,7 @@ def test_progress_counts_the_documents_of_each_pass_to_its_end(config):
     assert [d for d, _ in training] == sorted(d for d, _ in training) and training[-1] == (3 * n, 3 * n)
 
 
+@pytest.mark.slow
 def test_nmi_is_measured_only_against_labels_that_look_like_classes(config, trained, tmp_path):
     import json
     from textlatent.ingest import ReadOptions

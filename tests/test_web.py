@@ -303,6 +303,7 @@ def test_lda_downloads(client, trained, path, fmt, magic):
     ("word2vec-binary", lambda d: d.split(b"\n")[0].split()[1] == b"100"),
     ("projector", lambda d: d.startswith(b"PK")),
 ])
+@pytest.mark.slow
 def test_vector_downloads(client, trained, fmt, check):
     r = client.get(f"/api/v1/models/{trained['w2v']}/vectors?format={fmt}")
     assert r.status_code == 200 and check(r.data)
@@ -485,6 +486,7 @@ def test_tokenize_api_get_and_post(client):
 
 
 
+@pytest.mark.slow
 def test_a_degenerate_word2vec_model_is_flagged_in_the_models_table(config):
     from textlatent.ingest import ingest
     from textlatent.models import train_word2vec

@@ -17,7 +17,7 @@ from .quality import render as render_quality, run_quality
 from .scale import bench_scale  # noqa: F401  (found by name, as the others)
 from .scale import render as render_scale
 
-NAMES = ("ingest", "lda", "word2vec", "similar", "topic_page", "e2e", "memory", "maps", "scale", "quality")
+NAMES = ("ingest", "lda", "word2vec", "similar", "topic_page", "e2e", "memory", "maps", "scale", "quality", "sweep")
 
 
 class Run:
@@ -271,6 +271,25 @@ def bench_e2e(run):
                          f"{run.news} as multipart, ingest job, LDA K=20 job (defaults), then the topic page and "
                          "its data", "upload_s": round(t_upload, 2), "ingest_done_s": round(t_ingest, 2),
             "lda_done_s": round(t_train, 2), "wall_s": round(wall, 2), "targets": {"<= 120 s": wall <= 120}}
+
+
+def bench_sweep(run):
+    """A K sweep (one job: one vocabulary and bag-of-words matrix for every K) against the
+    same Ks trained one by one, each with textlatent's defaults, each side in a fresh process."""
+    home = run.news_home()
+    values = [5, 10, 20] if run.quick else [5, 10, 20, 40]
+    singles = [child("lda_textlatent", home=home, name="news", seed=1, params={"num_topics": k}) for k in values]
+    sweep = child("sweep_textlatent", home=home, name="news", values=values)
+    single_total = round(sum(r["wall_seconds"] for r in singles), 1)
+    out = {"conditions": f"{run.news}, K = {values}, seed 1, textlatent's defaults (views included: pyLDAvis data, "
+                         "coherence, document mixtures; no maps); wall seconds of each train_lda call and of the "
+                         "one train_sweep call",
+           "single_seconds": {str(k): r["wall_seconds"] for k, r in zip(values, singles)},
+           "single_total_seconds": single_total, "sweep_seconds": sweep["seconds"],
+           "sweep_model_seconds": sweep["train_seconds"],
+           "ratio_sweep_to_singles": round(sweep["seconds"] / single_total, 3)}
+    out["targets"] = {f"sweep over {len(values)} K <= the sum of the single trainings": sweep["seconds"] <= single_total}
+    return out
 
 
 def bench_quality(run):

@@ -86,12 +86,28 @@ def lda_textlatent(home, name, seed, params=None):
     from textlatent.store import registry
     c = config(home)
     p = {"num_topics": 20, "seed": seed, **(params or {})}
+    t = time.perf_counter()
     model_id = train_lda(c, name, p)
+    wall = round(time.perf_counter() - t, 2)
     _, m = registry.get_model(c, model_id)
     top = [[w for w, _ in t["terms"]] for t in topics_of(c, m, 10)]
-    return {"seconds": m["metrics"]["train_seconds"], "nmi": m["metrics"].get("nmi_labels"),
+    return {"seconds": m["metrics"]["train_seconds"], "wall_seconds": wall, "nmi": m["metrics"].get("nmi_labels"),
             "own_c_npmi": m["metrics"]["coherence_c_npmi"], "topics": top, "model_id": model_id,
             "params": m["params"], "rss_mb": rss_mb()}
+
+
+def sweep_textlatent(home, name, values, params=None):
+    """One K sweep job's training (``train_topics`` with a list of K): wall seconds, the
+    models' ids and each one's own train seconds."""
+    from textlatent.models.sweep import train_sweep
+    from textlatent.store import registry
+    c = config(home)
+    t = time.perf_counter()
+    made = train_sweep(c, name, {"num_topics": list(values), "seed": 1, **(params or {})})
+    seconds = round(time.perf_counter() - t, 2)
+    ids = [m["model_id"] for m in made["models"]]
+    per_model = [registry.get_model(c, i)[1]["metrics"]["train_seconds"] for i in ids]
+    return {"seconds": seconds, "model_ids": ids, "train_seconds": per_model, "rss_mb": rss_mb()}
 
 
 def _notebook_tokens(src):

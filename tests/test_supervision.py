@@ -263,8 +263,14 @@ def test_killing_serve_leaves_no_worker_or_lda_process(serve_factory, tmp_path):
     wait_for(store, _upload(store, tmp_path, per_group=100)["id"], timeout=120)
     job = jobs.submit(store, "lda", "news", {"num_topics": 4, "passes": 1000, "workers": 2})
     wait_for(store, job["id"], ("running",), until=lambda j: j["done"] > 0, timeout=120)
-    below = _descendants(serve.proc.pid)
-    assert len(below) >= 4, below          # the worker, the job's process, two LdaMulticore workers
+    # The worker, the job's process and two LdaMulticore workers (the pool may start a moment
+    # after the first progress, which the k-means start already reports).
+    below = []
+
+    def all_started():
+        below[:] = _descendants(serve.proc.pid)
+        return len(below) >= 4
+    _wait(all_started, timeout=60, what="the worker, the job's process and two LdaMulticore workers")
     os.kill(serve.proc.pid, signal.SIGKILL)
     _wait(lambda: not any(_alive(p) for p in below), timeout=30, what=f"the processes {below} to end")
 

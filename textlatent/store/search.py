@@ -93,8 +93,10 @@ def find(conn, corpus_id, query_words=(), label=None, date_from=None, date_befor
     where, params, join = ["d.corpus_id = :c", f"d.position < {_N_DOCS}"], {"c": corpus_id}, ""
     if query_words:
         if conn.dialect.name == "sqlite":
-            join = "JOIN tl_documents_fts f ON f.rowid = d.id"
-            where.append("tl_documents_fts MATCH :q")
+            # The matches as a list first: joined, SQLite walked the corpus in position order
+            # and ran the MATCH once per document (a count of a frequent word's 4,198 posts
+            # of 20 Newsgroups took 12 s; this way, 5 ms).
+            where.append("d.id IN (SELECT rowid FROM tl_documents_fts WHERE tl_documents_fts MATCH :q)")
             params["q"] = " ".join('"' + w.replace('"', '""') + '"' for w in query_words)
         elif conn.dialect.name == "postgresql":
             join = "JOIN tl_search s ON s.doc_id = d.id"

@@ -1,10 +1,11 @@
 """Words in context: every occurrence of a corpus term in the original texts, with the
-text around it, and where each term of a text stands (for colouring words by topic).
+text around it.
 
 A term is what the corpus's tokenizer makes of a word: the lemma, or a phrase (``new_york``
-for "New York"), so the occurrences of "taxes" and "Tax" are those of ``tax``. Documents
-holding the term are found in their stored token streams, in corpus order, a batch at a
-time, and only until the page is full; the total is the term's stored count.
+for "New York"), so the occurrences of "taxes" and "Tax" are those of ``tax`` (see
+:mod:`.spans`). Documents holding the term are found in their stored token streams, in
+corpus order, a batch at a time, and only until the page is full; the total is the term's
+stored count.
 """
 
 import re
@@ -15,31 +16,14 @@ from ..errors import InvalidInput, WordNotFound
 from ..params import Param, validate
 from ..store import queries as db
 from ..store import search as fts
-from .inference import corpus_terms, phrase_pairs, tokenizer_of
+from .inference import corpus_terms
+from .spans import occurrences
 
 PAGE = [Param("limit", "int", 20, 1, 500, help="lines per page"),
         Param("offset", "int", 0, 0, 10**9, help="lines to skip")]
 WIDTH = 60          # characters of context on each side
 MAX_WORD = 200
 _SPACE = re.compile(r"\s+")
-
-
-def term_spans(store, corpus, text):
-    """``[(start, end, term)]`` of ``text`` as the corpus tokenizes it, phrases joined (a
-    phrase spans both of its words), offsets into ``text``."""
-    spans = tokenizer_of(corpus).spans(text)
-    pairs = phrase_pairs(store, corpus)
-    if not pairs:
-        return spans
-    out, i = [], 0
-    while i < len(spans):
-        if i + 1 < len(spans) and (spans[i][2], spans[i + 1][2]) in pairs:
-            out.append((spans[i][0], spans[i + 1][1], spans[i][2] + "_" + spans[i + 1][2]))
-            i += 2
-        else:
-            out.append(spans[i])
-            i += 1
-    return out
 
 
 def resolve_term(store, conn, corpus, word):
@@ -75,11 +59,9 @@ def kwic(store, corpus_name, word, limit=20, offset=0, width=WIDTH):
             continue
         with store.read() as conn:
             docs = fts.documents_at(conn, corpus["id"], [p for p, _ in wanted])
-        for position, _ in wanted:
+        for position, n in wanted:
             d = docs[position]
-            for start, end, t in term_spans(store, corpus, d["text"]):
-                if t != term:
-                    continue
+            for start, end in occurrences(store, corpus, d["text"], term, expected=n):
                 if skipped < page["offset"]:
                     skipped += 1
                     continue

@@ -8,7 +8,7 @@ from ..store import queries as db
 from ..store import registry
 from . import aggregates, similarity
 from .documents import document
-from .kwic import term_spans
+from .spans import term_spans
 from .topics import model_arrays, topics_of
 
 COLOURED_CHARS = 300_000     # longer texts are coloured up to here, the rest shown plain

@@ -222,7 +222,7 @@ class Tokenizer:
         for i, doc in zip(owner, self.nlp.tokenizer.pipe(pieces, batch_size=256)):
             toks = out[i]
             start = True
-            for tok in doc:
+            for tok in doc:     # the hot loop of an ingest: _cached_term inlined
                 text = tok.text
                 cache = first if start else inside
                 term = cache.get(text, 0)
@@ -231,29 +231,61 @@ class Tokenizer:
                 if term:
                     toks.append(term)
                 start = _starts_sentence(text, start)
-        if len(inside) + len(first) > 500_000:
-            inside.clear()
-            first.clear()
+        self._bound_caches()
         return out
+
+    def _cached_term(self, tok, text, start):
+        """:meth:`_term` of a token written ``text``, remembered per text and sentence start."""
+        cache = self._start_cache if start else self._cache
+        term = cache.get(text, 0)
+        if term == 0:
+            term = cache[text] = self._term(tok, start)
+        return term
+
+    def _bound_caches(self):
+        if len(self._cache) + len(self._start_cache) > 500_000:
+            self._cache.clear()
+            self._start_cache.clear()
 
     def spans(self, text):
         """``[(start, end, term)]``: where each term of ``text`` stands in it, in order, before
-        phrases. The terms are those ``self([text])`` makes, except that an e-mail's headers,
-        quotes and signature are read too (offsets must stay those of ``text``)."""
-        out, offset = [], 0
-        term_of = self._trained_term if self.settings.pipeline else self._term
-        for piece in _chunks(_blanked(text)):
-            doc = self.nlp(piece) if self.settings.pipeline else self.nlp.tokenizer(piece)
-            for tok in doc:
-                term = term_of(tok)
-                if term:
-                    start = offset + tok.idx
-                    out.append((start, start + len(tok.text), term))
+        phrases. The terms are those ``self([text])`` makes (sentence starts included), except
+        that an e-mail's headers, quotes and signature are read too (offsets must stay those
+        of ``text``)."""
+        out, offset, start = [], 0, True
+        for piece in _chunks(blanked(text)):
+            found, start = self.piece_spans(piece, offset, start)
+            out.extend((a, b, t) for a, b, t, _ in found)
             offset += len(piece)
         return out
 
+    def piece_spans(self, piece, offset=0, start=None):
+        """``([(start, end, term, known)], start)`` of a ``piece`` of a blanked text (see
+        :func:`blanked`) beginning at a word of it, ``offset`` characters in. ``start``:
+        whether the piece begins a sentence, None when unknown; ``known`` is False for the
+        terms read before a token that settles it (a lemma depends on it). The second value
+        says whether the text after the piece begins a sentence."""
+        out, known = [], start is not None
+        start = True if start is None else start
+        if self.settings.pipeline:
+            for tok in self.nlp(piece):
+                term = self._trained_term(tok)
+                if term:
+                    out.append((offset + tok.idx, offset + tok.idx + len(tok.text), term, True))
+            return out, True
+        term_of = self._cached_term
+        for tok in self.nlp.tokenizer(piece):
+            text = tok.text
+            term = term_of(tok, text, start)
+            if term:
+                out.append((offset + tok.idx, offset + tok.idx + len(text), term, known))
+            start = _starts_sentence(text, start)
+            known = known or _settles_sentence(text)
+        self._bound_caches()
+        return out, start
 
-def _blanked(text):
+
+def blanked(text):
     """``text`` with what ``preclean`` removes inside it (long runs, URLs, e-mail addresses)
     turned into as many spaces, long runs first (the e-mail pattern is slow on them)."""
     def spaces(m):
@@ -276,6 +308,12 @@ def _starts_sentence(text, start):
     if text.isspace():
         return start or text.count("\n") > 1
     return False
+
+
+def _settles_sentence(text):
+    """Whether :func:`_starts_sentence` after a token written ``text`` is the same
+    whatever came before it."""
+    return not (text in _OPENING or (text.isspace() and text.count("\n") <= 1))
 
 
 # -- both cores --------------------------------------------------------------------------

@@ -18,7 +18,7 @@ from sqlalchemy import (
 from ..errors import InvalidInput
 from . import search
 
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 
 
 # Each step brings a database of the version before it up to its key's version: SQL, or a
@@ -38,6 +38,8 @@ MIGRATIONS = {
     4: ["CREATE INDEX IF NOT EXISTS ix_doc_date ON tl_documents (corpus_id, date)",
         "CREATE INDEX IF NOT EXISTS ix_doc_label ON tl_documents (corpus_id, label)",
         lambda conn: search.create_index(conn, fill=True)],     # the documents page's search
+    # A word's row by its text (KWIC, search by word): a scan of the vocabulary took 86 ms at 20 Newsgroups.
+    5: ["CREATE INDEX IF NOT EXISTS ix_terms_term ON tl_terms (corpus_id, term)"],
 }
 
 metadata = MetaData()
@@ -113,6 +115,7 @@ terms = Table(
 )
 # The corpus page's most frequent terms without sorting the vocabulary.
 Index("ix_terms_cf", terms.c.corpus_id, terms.c.cf.desc(), terms.c.id)
+Index("ix_terms_term", terms.c.corpus_id, terms.c.term)
 
 models = Table(
     "tl_models", metadata,

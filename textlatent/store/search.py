@@ -1,7 +1,8 @@
 """Full-text search of documents, and the documents page's filters, in SQL.
 
 SQLite: an FTS5 table over ``tl_documents`` (external content: no second copy of the
-text). PostgreSQL: a ``tsvector`` per document in ``tl_search`` with a GIN index. Both
+text), its ``corpus_id`` indexed as a word too, so that a corpus's matches are counted and
+paged inside the index, without reading a document (see :func:`find`). PostgreSQL: a ``tsvector`` per document in ``tl_search`` with a GIN index. Both
 see the same words: runs of letters and digits, compared in lower case, without stemming
 (``[^\\W_]+`` in Python's terms), so that a search finds the same documents on either.
 Ingest indexes each batch of documents in its own transaction; deleting a corpus removes
@@ -37,8 +38,8 @@ def create_index(conn, fill=False):
     """Create the index if it is missing; ``fill``: index every document already stored."""
     if conn.dialect.name == "sqlite":
         conn.exec_driver_sql(
-            "CREATE VIRTUAL TABLE IF NOT EXISTS tl_documents_fts USING fts5(title, text, content='tl_documents', "
-            "content_rowid='id', tokenize='unicode61 remove_diacritics 0')")
+            "CREATE VIRTUAL TABLE IF NOT EXISTS tl_documents_fts USING fts5(title, text, corpus_id, "
+            "content='tl_documents', content_rowid='id', tokenize='unicode61 remove_diacritics 0')")
         if fill:
             conn.exec_driver_sql("INSERT INTO tl_documents_fts(tl_documents_fts) VALUES ('rebuild')")
     elif conn.dialect.name == "postgresql":
@@ -50,12 +51,19 @@ def create_index(conn, fill=False):
                 index_positions(conn, corpus_id, 0, 2**31 - 1)
 
 
+def recreate_index(conn):
+    """Schema 5: the SQLite index with the corpus column, filled anew (PostgreSQL's is unchanged)."""
+    if conn.dialect.name == "sqlite":
+        conn.exec_driver_sql("DROP TABLE IF EXISTS tl_documents_fts")
+        create_index(conn, fill=True)
+
+
 def index_positions(conn, corpus_id, first, last):
     """Index the corpus's documents at positions ``first..last`` (just written, same transaction)."""
     span = {"c": corpus_id, "a": first, "b": last}
     if conn.dialect.name == "sqlite":
-        conn.execute(text("INSERT INTO tl_documents_fts (rowid, title, text) SELECT id, title, text FROM "
-                          "tl_documents WHERE corpus_id = :c AND position BETWEEN :a AND :b"), span)
+        conn.execute(text("INSERT INTO tl_documents_fts (rowid, title, text, corpus_id) SELECT id, title, text, "
+                          "corpus_id FROM tl_documents WHERE corpus_id = :c AND position BETWEEN :a AND :b"), span)
     elif conn.dialect.name == "postgresql":
         rows = conn.execute(text("SELECT id, title, text FROM tl_documents WHERE corpus_id = :c AND "
                                  "position BETWEEN :a AND :b"), span).all()
@@ -70,8 +78,8 @@ def forget_corpus(conn, corpus_id, first=0):
     span = {"c": corpus_id, "a": first}
     if conn.dialect.name == "sqlite":
         # External content: FTS5 removes an entry given the values it indexed.
-        conn.execute(text("INSERT INTO tl_documents_fts (tl_documents_fts, rowid, title, text) "
-                          "SELECT 'delete', id, title, text FROM tl_documents WHERE corpus_id = :c "
+        conn.execute(text("INSERT INTO tl_documents_fts (tl_documents_fts, rowid, title, text, corpus_id) "
+                          "SELECT 'delete', id, title, text, corpus_id FROM tl_documents WHERE corpus_id = :c "
                           "AND position >= :a"), span)
     elif conn.dialect.name == "postgresql":
         conn.execute(text("DELETE FROM tl_search WHERE doc_id IN (SELECT id FROM tl_documents WHERE corpus_id = :c "
@@ -93,11 +101,13 @@ def find(conn, corpus_id, query_words=(), label=None, date_from=None, date_befor
     where, params, join = ["d.corpus_id = :c", f"d.position < {_N_DOCS}"], {"c": corpus_id}, ""
     if query_words:
         if conn.dialect.name == "sqlite":
+            params["q"] = _match(corpus_id, query_words)
+            if (label, date_from, date_before, sort, positions_only) == (None, None, None, "position", False):
+                return _find_in_index(conn, corpus_id, params["q"], limit, offset)
             # The matches as a list first: joined, SQLite walked the corpus in position order
             # and ran the MATCH once per document (a count of a frequent word's 4,198 posts
             # of 20 Newsgroups took 12 s; this way, 5 ms).
             where.append("d.id IN (SELECT rowid FROM tl_documents_fts WHERE tl_documents_fts MATCH :q)")
-            params["q"] = " ".join('"' + w.replace('"', '""') + '"' for w in query_words)
         elif conn.dialect.name == "postgresql":
             join = "JOIN tl_search s ON s.doc_id = d.id"
             where.append("s.tsv @@ plainto_tsquery('simple', :q)")
@@ -125,6 +135,35 @@ def find(conn, corpus_id, query_words=(), label=None, date_from=None, date_befor
     rows = conn.execute(text(f"SELECT d.position, d.doc_key, d.title, d.label, d.date, d.text {body} "
                              f"ORDER BY {SORTS[sort]}{page}"), params).mappings().all()
     return [dict(r) for r in rows], total
+
+
+def _match(corpus_id, query_words):
+    """An FTS5 query: every word in the title or text, in a document of the corpus."""
+    phrases = " AND ".join('"' + w.replace('"', '""') + '"' for w in query_words)
+    return f'{{title text}} : ({phrases}) AND corpus_id : "{int(corpus_id)}"'
+
+
+def _find_in_index(conn, corpus_id, match, limit, offset):
+    """:func:`find` of a search in position order with no filter, counted and paged in the
+    index: a corpus's documents have ids in the order of their positions (each new row
+    takes a larger id than every row there), so the visible ones are those up to the id
+    at position n_docs - 1, and position order is id order. At 20 Newsgroups, counting a
+    frequent word's 4,198 posts takes 1.1 ms so (8 ms reading the corpus's index)."""
+    last = conn.execute(text(f"SELECT id FROM tl_documents WHERE corpus_id = :c AND position = {_N_DOCS} - 1"),
+                        {"c": corpus_id}).scalar()
+    if last is None:
+        return [], 0
+    args = {"q": match, "last": last}
+    total = conn.execute(text("SELECT count(*) FROM tl_documents_fts WHERE tl_documents_fts MATCH :q "
+                              "AND rowid <= :last"), args).scalar_one()
+    page = f" LIMIT {int(limit)} OFFSET {int(offset)}" if limit is not None else ""
+    ids = conn.execute(text("SELECT rowid FROM tl_documents_fts WHERE tl_documents_fts MATCH :q AND rowid <= :last "
+                            f"ORDER BY rowid{page}"), args).scalars().all()
+    if not ids:
+        return [], total
+    q = text("SELECT position, doc_key, title, label, date, text FROM tl_documents WHERE id IN :i "
+             "ORDER BY position").bindparams(bindparam("i", expanding=True))
+    return [dict(r) for r in conn.execute(q, {"i": list(ids)}).mappings()], total
 
 
 def documents_at(conn, corpus_id, positions, with_text=True):

@@ -216,16 +216,18 @@ def train_lda(store, corpus_name, params=None, progress=None, workdir_prefix=".t
         shutil.rmtree(workdir, ignore_errors=True)
 
 
-def train_on(store, stored, p, dictionary, remap, matrix, progress, workdir, started, extra_metrics=None):
+def train_on(store, stored, p, dictionary, remap, matrix, progress, workdir, started, extra_metrics=None,
+             tokens=None):
     """Train one model of validated parameters ``p`` on a bag-of-words ``matrix`` built
-    from ``dictionary`` (a K sweep builds it once for all its models), save its views in
-    ``workdir`` and commit it; returns the model id. ``extra_metrics`` join its figures."""
+    from ``dictionary`` (a K sweep builds it, and the ordered ``tokens`` the coherence
+    reads, once for all its models), save its views in ``workdir`` and commit it; returns
+    the model id. ``extra_metrics`` join its figures."""
     chunksize = p["chunksize"]
     model = new_model(p, dictionary, p["workers"] or store.workers, chunksize)
     fit(model, matrix, p, progress, chunksize)
     train_seconds = time.perf_counter() - started
     progress(p["passes"] * stored.num_docs, p["passes"] * stored.num_docs, "computing topic views")
-    metrics = save_views(model, stored, dictionary, remap, matrix, workdir, progress)
+    metrics = save_views(model, stored, dictionary, remap, matrix, workdir, progress, tokens)
     metrics["train_seconds"] = round(train_seconds, 3)
     metrics["algorithm"] = type(model).__name__
     metrics["topic_diversity"] = quality.rounded(quality.topic_diversity(

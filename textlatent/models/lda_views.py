@@ -5,6 +5,7 @@ A request only reads them (see :mod:`textlatent.explore.topics`).
 
 import logging
 import os
+import shutil
 
 import numpy as np
 
@@ -12,6 +13,7 @@ from ..errors import Cancelled
 from ..explore import aggregates
 from ..store import registry
 from . import quality
+from .coherence import OrderedTokens
 from .ldavis import write_ldavis
 
 log = logging.getLogger(__name__)
@@ -19,14 +21,15 @@ log = logging.getLogger(__name__)
 TOP_DOCUMENTS = 1000     # documents kept per topic, by weight: a topic's page never scans them all
 
 
-def save_views(model, stored, dictionary, remap, matrix, workdir, progress):
+def save_views(model, stored, dictionary, remap, matrix, workdir, progress, tokens=None):
     """Save the trained ``model``'s arrays and views into ``workdir`` and return its quality
     figures: ``lambda.npy``, ``alpha.npy``, ``eta.npy``, ``topic_terms.npy`` (K x V,
     rows summing to 1), ``vocab.json`` (V terms), ``doc_topics.npy`` (n_docs x K, row =
     document position), ``topic_docs.npy`` (K x min(n_docs, TOP_DOCUMENTS) document positions,
     by weight), ``ldavis.json`` (pyLDAvis's prepared data), ``aggregates/`` (topics by label
-    and over time, see :mod:`textlatent.explore.aggregates`). A figure or view that fails is
-    left out and its reason put in ``metrics["view_errors"]``."""
+    and over time, see :mod:`textlatent.explore.aggregates`). ``tokens``: the corpus's
+    :class:`.coherence.OrderedTokens` in this vocabulary (made in ``workdir`` when None). A
+    figure or view that fails is left out and its reason put in ``metrics["view_errors"]``."""
     K = model.num_topics
     vocab = [dictionary[i] for i in range(len(dictionary))]
     lam = model.state.get_lambda().astype(np.float32)
@@ -57,8 +60,16 @@ def save_views(model, stored, dictionary, remap, matrix, workdir, progress):
     metrics = {"num_terms": len(vocab), "num_docs": stored.num_docs, "num_tokens": int(term_freq.sum())}
     errors = {}
     progress(0, 0, "coherence")
-    metrics.update(_view(errors, "quality", lambda: quality.topic_quality(
-        model, topic_terms, vocab, stored, dictionary, remap, matrix)) or {})
+
+    def figures():
+        ordered = tokens or OrderedTokens.build(stored, remap, os.path.join(workdir, "ordered"))
+        try:
+            return quality.topic_quality(model, topic_terms, vocab, ordered, dictionary, matrix)
+        finally:
+            if tokens is None:
+                del ordered
+                shutil.rmtree(os.path.join(workdir, "ordered"), ignore_errors=True)
+    metrics.update(_view(errors, "quality", figures) or {})
     progress(0, 0, "pyLDAvis data")
     _view(errors, "ldavis", lambda: write_ldavis(
         os.path.join(workdir, "ldavis.json"), topic_terms, np.asarray(theta), doc_lengths, vocab, term_freq))

@@ -5,17 +5,19 @@ from collections import Counter
 import numpy as np
 
 from ..store import queries as db
+from .coherence import npmi_per_topic
 
 
-def topic_quality(model, topic_terms, vocab, stored, dictionary, remap, matrix, topn=10):
-    """Mean and per-topic c_npmi (on the corpus's token lists) and u_mass (on ``matrix``), and
-    the per-word log perplexity bound on the first 5,000 documents."""
+def topic_quality(model, topic_terms, vocab, tokens, dictionary, matrix, topn=10):
+    """Mean and per-topic c_npmi (on the corpus's tokens in the vocabulary, in order:
+    :class:`.coherence.OrderedTokens`) and u_mass (on ``matrix``), and the per-word log
+    perplexity bound on the first 5,000 documents."""
     from gensim.models import CoherenceModel
 
     K = len(topic_terms)
-    top = [[vocab[i] for i in np.argsort(-topic_terms[k])[:topn]] for k in range(K)]
-    npmi = CoherenceModel(topics=top, texts=stored.texts(remap), dictionary=dictionary, coherence="c_npmi",
-                          topn=topn, processes=1).get_coherence_per_topic()
+    top_ids = [[int(i) for i in np.argsort(-topic_terms[k])[:topn]] for k in range(K)]
+    top = [[vocab[i] for i in ids] for ids in top_ids]
+    npmi = npmi_per_topic(tokens, top_ids, len(vocab))
     umass = CoherenceModel(topics=top, corpus=matrix, dictionary=dictionary,
                            coherence="u_mass", topn=topn, processes=1).get_coherence_per_topic()
     sample = [matrix.row(i) for i in range(min(len(matrix), 5000))]

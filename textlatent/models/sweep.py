@@ -17,6 +17,7 @@ import uuid
 from ..corpus import StoredCorpus
 from ..errors import InvalidInput
 from ..store import registry
+from .coherence import OrderedTokens
 from .lda import lda_vocabulary, resolve_lda, train_on, validate_lda
 
 MAX_VALUES = 12
@@ -108,6 +109,7 @@ def train_sweep(store, corpus_name, params, progress=None, workdir_prefix=".tmp-
     try:
         progress(0, 0, "counting words (once for every K)")
         matrix = stored.bow_matrix(remap, os.path.join(shared, "bow"))
+        tokens = OrderedTokens.build(stored, remap, os.path.join(shared, "ordered"))
         per_model = p["passes"] * stored.num_docs
         total = per_model * len(values)
         for i, k in enumerate(values):
@@ -119,10 +121,10 @@ def train_sweep(store, corpus_name, params, progress=None, workdir_prefix=".tmp-
             try:
                 one = p | {"num_topics": k}
                 train_on(store, stored, one, dictionary, remap, matrix, step, workdir, started,
-                                    {"sweep": {"id": sweep_id, "num_topics": values}})
+                         {"sweep": {"id": sweep_id, "num_topics": values}}, tokens)
             finally:
                 shutil.rmtree(workdir, ignore_errors=True)
-        del matrix
+        del matrix, tokens
     finally:
         shutil.rmtree(shared, ignore_errors=True)
     return summary(store, corpus_name, sweep_id)

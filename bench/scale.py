@@ -48,7 +48,9 @@ def news_copies(path, copies):
 
 
 def gutenberg_windows(path, n=1_000_000, width=60):
-    """``n`` documents of ``width`` consecutive words of gutenberg8, evenly spread (they overlap)."""
+    """``n`` documents of ``width`` consecutive words of gutenberg8, evenly spread (they
+    overlap), each labelled with the tenth of the text it starts in (the reading views by
+    label need labels)."""
     if os.path.exists(path):
         return path
     words = open(GUTENBERG, encoding="utf-8").read().split()
@@ -56,7 +58,8 @@ def gutenberg_windows(path, n=1_000_000, width=60):
     with open(path + ".part", "w", encoding="utf-8") as out:
         for i in range(n):
             start = (i * step) % (len(words) - width)
-            out.write(json.dumps({"id": str(i), "text": " ".join(words[start:start + width])}) + "\n")
+            out.write(json.dumps({"id": str(i), "text": " ".join(words[start:start + width]),
+                                  "label": f"part {start * 10 // len(words) + 1}"}) + "\n")
     os.replace(path + ".part", path)
     return path
 
@@ -64,7 +67,7 @@ def gutenberg_windows(path, n=1_000_000, width=60):
 def source(size):
     WORK.mkdir(parents=True, exist_ok=True)
     if size == "1m":
-        return gutenberg_windows(str(WORK / "gutenberg8-1m-windows.jsonl")), None
+        return gutenberg_windows(str(WORK / "gutenberg8-1m-windows.jsonl")), "label"
     return news_copies(str(WORK / f"news-{size}.jsonl"), int(size[1:])), "label"
 
 

@@ -28,7 +28,7 @@ def document_view(store, corpus_name, position, model_id=None, terms=3):
         doc["n_docs"] = db.get_corpus(conn, corpus_name)["n_docs"]
     out = doc | {"model_id": None, "topics": None, "pieces": None, "similar": {}, "notes": [], "unprepared": []}
     try:
-        _, model = registry.find_model(store, corpus_name, model_id, kind="lda")
+        corpus, model = registry.find_model(store, corpus_name, model_id, kind="lda")
     except ModelNotFound:
         if model_id is not None:
             raise
@@ -45,20 +45,18 @@ def document_view(store, corpus_name, position, model_id=None, terms=3):
             out["topics"] = [{"topic": int(k), "label": described[k]["label"], "share": round(float(row[k]), 5),
                               "terms": [t for t, _ in described[k]["terms"]]}
                              for k in np.argsort(-row, kind="stable")]
-            _coloured(store, model, doc, out)
+            _coloured(store, corpus, model, doc, out)
     _similar(store, corpus_name, doc, model, out)
     return out
 
 
-def _coloured(store, model, doc, out):
+def _coloured(store, corpus, model, doc, out):
     try:
         _, term_topic = aggregates.reading_arrays(store, model)
     except aggregates.NotPrepared:
         out["unprepared"].append(model["id"])
         return
     index = {t: i for i, t in enumerate(model_arrays(store, model)["vocab"])}
-    with store.read() as conn:
-        corpus = db.get_corpus_by_id(conn, model["corpus_id"])
     text = doc["text"]
     pieces, at = [], 0
     for start, end, term in term_spans(store, corpus, text[:COLOURED_CHARS]):

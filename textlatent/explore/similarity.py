@@ -75,7 +75,7 @@ def similar_documents(store, corpus_name, position, by="topics", limit=10, model
         position = int(position)
     except (TypeError, ValueError):
         raise InvalidInput(f"document positions are whole numbers, not {str(position)[:50]!r}") from None
-    _, model = registry.find_model(store, corpus_name, model_id, kind="lda" if by == "topics" else "word2vec")
+    _, model = registry.find_model_recent(store, corpus_name, model_id, kind="lda" if by == "topics" else "word2vec")
     matrix = _matrix(store, model, by)
     if not 0 <= position < matrix.shape[0]:
         raise InvalidInput(f"model {model['id']} knows documents 0..{matrix.shape[0] - 1}, not {position}")
@@ -134,7 +134,7 @@ def available(store, corpus_name):
     out = []
     for by, kind in (("topics", "lda"), ("vectors", "word2vec")):
         try:
-            registry.find_model(store, corpus_name, None, kind=kind)
+            registry.find_model_recent(store, corpus_name, None, kind=kind)
             out.append(by)
         except ModelNotFound:
             pass

@@ -85,14 +85,20 @@ def _n_docs(corpus_id):
     return select(corpora.c.n_docs).where(corpora.c.id == corpus_id).scalar_subquery()
 
 
-def visible(corpus_id):
-    """The documents of a corpus that readers see: not those an unfinished ingest is writing."""
-    return (documents.c.corpus_id == corpus_id) & (documents.c.position < _n_docs(corpus_id))
+def visible(corpus_id, walk=True):
+    """The documents of a corpus that readers see: not those an unfinished ingest is writing.
+    ``walk=False`` where another condition picks a few rows (positions or hashes in a list):
+    offered ``position < n_docs``, SQLite walked the corpus's whole position index instead
+    of seeking the few (a document by position took 5 ms at 18,846 posts, 50 at 188,460);
+    ``position + 0`` is the same test that no index serves."""
+    position = documents.c.position if walk else documents.c.position + 0
+    return (documents.c.corpus_id == corpus_id) & (position < _n_docs(corpus_id))
 
 
 def existing_hashes(conn, corpus_id, hashes):
     """Those of ``hashes`` (a batch of content hashes) that the corpus holds already."""
-    q = select(documents.c.content_hash).where(visible(corpus_id), documents.c.content_hash.in_(list(hashes)))
+    q = select(documents.c.content_hash).where(visible(corpus_id, walk=False),
+                                               documents.c.content_hash.in_(list(hashes)))
     return set(conn.execute(q).scalars())
 
 
@@ -203,7 +209,7 @@ def iter_documents(store, corpus_id, columns=("position", "doc_key", "title", "l
 
 def get_documents(conn, corpus_id, positions=None, limit=None, columns=None):
     cols = [documents.c[c] for c in columns] if columns else [documents]
-    q = select(*cols).where(visible(corpus_id))
+    q = select(*cols).where(visible(corpus_id, walk=positions is None))
     if positions is not None:
         q = q.where(documents.c.position.in_([int(p) for p in positions]))
     q = q.order_by(documents.c.position)

@@ -27,22 +27,25 @@ LDA = {"num_topics": 20, "passes": 2, "workers": 2, "seed": 1}
 W2V = {"epochs": 2, "workers": 2}
 ENDPOINTS = ("index", "listing", "corpus_page", "corpus_json", "topic_page", "topics_json", "ldavis_json",
              "topic_documents", "similar", "document", "documents_list", "words_page", "infer",
-             "topics_by_label", "search", "similar_documents", "kwic")
+             "topics_by_label", "topics_over_time", "search", "similar_documents", "kwic")
 TARGET_MS = 50
 
 
 # -- data ------------------------------------------------------------------------------------
 
 def news_copies(path, copies):
-    """20 Newsgroups ``copies`` times, each copy with new ids and a marker word (distinct hashes)."""
+    """20 Newsgroups ``copies`` times, each copy with new ids and a marker word (distinct
+    hashes) and dated in a year of its own, the posts spread over its months (the posts
+    carry no dates; topics over time need some)."""
     if os.path.exists(path):
         return path
     with open(NEWS, encoding="utf-8") as fh:
         rows = [json.loads(line) for line in fh]
     with open(path + ".part", "w", encoding="utf-8") as out:
         for c in range(copies):
-            for r in rows:
-                out.write(json.dumps({**r, "id": f"{r['id']}-{c}", "text": f"copy{c} {r['text']}"}) + "\n")
+            for j, r in enumerate(rows):
+                out.write(json.dumps({**r, "id": f"{r['id']}-{c}", "text": f"copy{c} {r['text']}",
+                                      "date": f"{1993 + c}-{j % 12 + 1:02d}-15"}) + "\n")
     os.replace(path + ".part", path)
     return path
 
@@ -68,7 +71,7 @@ def source(size):
     WORK.mkdir(parents=True, exist_ok=True)
     if size == "1m":
         return gutenberg_windows(str(WORK / "gutenberg8-1m-windows.jsonl")), "label"
-    return news_copies(str(WORK / f"news-{size}.jsonl"), int(size[1:])), "label"
+    return news_copies(str(WORK / f"news-{size}-dated.jsonl"), int(size[1:])), "label"
 
 
 # -- measuring -------------------------------------------------------------------------------
@@ -164,7 +167,8 @@ def build(src, home, database_url, label_field):
     out = {}
     with Peaks(home) as peaks:
         peaks.phase("ingest")
-        seconds, s = _timed(lambda: ingest(store, "news", [src], ReadOptions(label_field=label_field)))
+        seconds, s = _timed(lambda: ingest(store, "news", [src], ReadOptions(label_field=label_field,
+                                                                             date_field="date")))
         out["ingest"] = {"seconds": round(seconds, 1), "documents": s.documents, "tokens": s.tokens,
                          "vocabulary": s.vocabulary, "phrases": s.phrases,
                          "tokens_per_s": round(s.tokens / seconds)}
@@ -224,13 +228,18 @@ def endpoints(home, database_url, lda, w2v, n=200):
                                        json={"text": "the space shuttle launch and the hockey playoffs"}),
         # The reading views (issue 14): frequent words are the searches and KWICs with most hits.
         "topics_by_label": get(f"/api/v1/models/{lda}/topics-by-label"),
+        "topics_over_time": get(f"/api/v1/models/{lda}/topics-over-time"),
         "search": lambda i: client.get(f"/api/v1/corpora/news/documents?q={quote(words[i % 200])}"),
         "similar_documents": lambda i: client.get(
             f"/api/v1/corpora/news/documents/{int(rng.integers(n_docs))}/similar?by=topics"),
         "kwic": lambda i: client.get(f"/api/v1/corpora/news/kwic?word={quote(words[i % 50])}"),
     }
+    with store.read() as conn:
+        dated = conn.exec_driver_sql("SELECT 1 FROM tl_documents WHERE date IS NOT NULL LIMIT 1").first()
     out = {}
     for name in ENDPOINTS:
+        if name == "topics_over_time" and not dated:     # the 1 M windows have no dates
+            continue
         call = calls[name]
         for i in range(5):
             r = call(i)
@@ -290,7 +299,8 @@ def one(size, db_name, url):
 def bench_scale(run):
     sizes = run.sizes or (("x1", "x2") if run.quick else SIZES)
     out = {"conditions": (
-        f"20 Newsgroups ({NEWS.name}) x1 (the baseline), x4 and x10 (each copy: new ids, a marker word), "
+        f"20 Newsgroups ({NEWS.name}) x1 (the baseline), x4 and x10 (each copy: new ids, a marker word, "
+        "a year of its own, the posts spread over its months), "
         "and 1m = 1,000,000 overlapping 60-word windows of gutenberg8 when asked; each on SQLite and on "
         f"PostgreSQL (127.0.0.1, a schema of its own). Ingest with 2 tokenizer processes; LDA {LDA}; "
         f"Word2Vec {W2V}; the doc-topics CSV export. Peaks: PSS of the process and all its children, "

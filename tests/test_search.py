@@ -111,6 +111,18 @@ def test_all_problems_are_reported_at_once(speeches):
     assert len(e.value.details["problems"]) == 3
 
 
+@pytest.mark.parametrize("offset, limit", [(0, 10), (57, 20), (120, 10), (124, 5), (500, 10)])
+def test_the_unfiltered_list_pages_through_every_document_in_order(speeches, offset, limit):
+    """Without a search or filter the page is a range of positions: each page holds the
+    documents at offset.. offset + limit - 1 that exist, with their titles, and the total."""
+    store = speeches["config"]
+    docs = _all_docs(store, "speeches")
+    r = list_documents(store, "speeches", limit=limit, offset=offset)
+    assert r["total"] == len(docs) == 124
+    want = docs[offset:offset + limit]
+    assert [(d["position"], d["title"]) for d in r["documents"]] == [(d["position"], d["title"]) for d in want]
+
+
 def test_api_page_and_cli_agree(speeches):
     store = speeches["config"]
     client = create_app(store).test_client()

@@ -131,7 +131,15 @@ def find(conn, corpus_id, query_words=(), label=None, date_from=None, date_befor
         total = conn.execute(text(f"SELECT {_N_DOCS}"), params).scalar_one()
     else:
         total = conn.execute(text(f"SELECT count(*) {body}"), params).scalar_one()
-    page = f" LIMIT {int(limit)} OFFSET {int(offset)}" if limit is not None else ""
+    if len(where) == 2 and sort == "position" and limit is not None:
+        # Positions are 0..n_docs - 1 without gaps: the page is a range of them. OFFSET
+        # walked the rows before it (the list at a random start: 56 ms p50 at a million).
+        where.append("d.position >= :first AND d.position < :after")
+        params.update(first=int(offset), after=int(offset) + int(limit))
+        body = f"FROM tl_documents d {join} WHERE {' AND '.join(where)}"
+        page = ""
+    else:
+        page = f" LIMIT {int(limit)} OFFSET {int(offset)}" if limit is not None else ""
     rows = conn.execute(text(f"SELECT d.position, d.doc_key, d.title, d.label, d.date, d.text {body} "
                              f"ORDER BY {SORTS[sort]}{page}"), params).mappings().all()
     return [dict(r) for r in rows], total

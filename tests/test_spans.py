@@ -30,6 +30,7 @@ def _whole_text(store, corpus, text, term):
     return [(a, b) for a, b, t in spans.term_spans(store, corpus, text) if t == term]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("fixture, name, docs_per_term", [("trained", "news", 8), ("speeches", "speeches", 4)])
 def test_stretches_around_the_forms_find_what_the_whole_text_does(request, fixture, name, docs_per_term):
     store = request.getfixturevalue(fixture)["config"]

@@ -2,7 +2,8 @@
 
 SQLite: an FTS5 table over ``tl_documents`` (external content: no second copy of the
 text), its ``corpus_id`` indexed as a word too, so that a corpus's matches are counted and
-paged inside the index, without reading a document (see :func:`find`). PostgreSQL: a ``tsvector`` per document in ``tl_search`` with a GIN index. Both
+paged inside the index, without reading a document (see :func:`find`). PostgreSQL: a
+``tsvector`` per document in ``tl_search`` with a GIN index. Both
 see the same words: runs of letters and digits, compared in lower case, without stemming
 (``[^\\W_]+`` in Python's terms), so that a search finds the same documents on either.
 Ingest indexes each batch of documents in its own transaction; deleting a corpus removes

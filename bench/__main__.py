@@ -16,8 +16,9 @@ from .loco import load as load_loco, render as render_loco
 from .quality import render as render_quality, run_quality
 from .scale import bench_scale  # noqa: F401  (found by name, as the others)
 from .scale import render as render_scale
+from .shards import bench_shards  # noqa: F401
 
-NAMES = ("ingest", "lda", "word2vec", "similar", "topic_page", "e2e", "memory", "maps", "scale", "quality", "sweep")
+NAMES = ("ingest", "lda", "word2vec", "similar", "topic_page", "e2e", "memory", "maps", "scale", "shards", "quality", "sweep")
 
 
 class Run:

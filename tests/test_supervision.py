@@ -20,7 +20,7 @@ from click.testing import CliRunner
 from textlatent import jobs
 from textlatent.errors import Conflict
 from textlatent.ingest import ReadOptions, ingest, uploads
-from textlatent.jobs import runner
+from textlatent.jobs import liveness, runner
 from textlatent.models import train_lda
 from textlatent.store import queries as db
 
@@ -84,8 +84,8 @@ def test_the_heartbeat_is_not_starved_by_a_job_holding_the_gil(config, tmp_path,
     from textlatent.ingest import tokenize
     cubic = re.compile(r"\S+@\S+\.\S+")
     monkeypatch.setattr(tokenize, "preclean", lambda text, settings: cubic.sub(" ", text))
-    monkeypatch.setattr(runner, "STALE_SECONDS", 3)         # beats come every second
-    monkeypatch.setattr(runner, "ALIVE_STALE_SECONDS", 3)
+    monkeypatch.setattr(liveness, "STALE_SECONDS", 3)       # beats come every second
+    monkeypatch.setattr(liveness, "ALIVE_STALE_SECONDS", 3)
     monkeypatch.setattr(config.config, "job_timeout", 120)     # a hung job fails in minutes, not an hour
     text = "a@" * 1000 + " shuttle orbit launch " * 20                # 5 s and more in one re call
     data = (json.dumps({"text": text}) + "\n").encode()
@@ -165,7 +165,7 @@ def _descendants(pid):
 
 
 def _alive(pid):
-    return runner._alive(pid)
+    return liveness.process_alive(pid)
 
 
 def _wait(condition, timeout=60, what="condition"):

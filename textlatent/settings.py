@@ -36,6 +36,8 @@ SETTINGS = [
             "worker host shares (endpoint: ?endpoint_url=http://host:port or AWS_ENDPOINT_URL; "
             "credentials: the AWS_* variables). Each host caches model files in <home>/cache."),
     Setting("workers", 2, "Processes used for tokenization and threads used for training.", int),
+    Setting("shard_documents", 10_000, "Documents per shard of an uploaded ingest: each shard is a "
+            "tokenize job that any worker may take, so more workers ingest a large upload sooner.", int),
     Setting("max_upload_mb", 200, "Largest upload the web service accepts, in MiB (larger: HTTP 413).", int),
     Setting("job_timeout", 3600, "Wall-clock limit of one background job, in seconds.", int),
     Setting("map_method", "umap", "Maps made after each training, in the same job: umap, pca, tsne, "
@@ -54,6 +56,7 @@ class Config:
     queue_url: str | None = None
     storage_url: str | None = None
     workers: int = 2
+    shard_documents: int = 10_000
     max_upload_mb: int = 200
     job_timeout: int = 3600
     map_method: str = "umap"

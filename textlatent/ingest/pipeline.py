@@ -47,6 +47,7 @@ class IngestSummary:
     dated: int = 0              # documents added with a date
     dates_unparsed: int = 0     # dates no known format reads (kept in metadata as date_original)
     seconds: float = 0.0
+    shards: int = 0             # shard jobs of a sharded ingest (0: tokenized in one process)
     created: bool = False
     report: list = field(default_factory=list)
     skipped_files: list = field(default_factory=list)     # source/file names not read as documents
@@ -82,6 +83,22 @@ def content_hash(text):
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
+def corpus_settings(store, name, settings, read_options):
+    """``(corpus row or None, tokenizer settings, phrases frozen)`` for an ingest into
+    ``name``: an existing corpus keeps the settings it was created with (the report says
+    so when others were asked for), and the phrases it learned once it has some."""
+    with store.read() as conn:
+        corpus = db.find_corpus(conn, name)
+        frozen_phrases = bool(corpus) and db.has_phrases(conn, corpus["id"])
+    if corpus:
+        frozen = TokenizerSettings.from_dict(corpus["settings"])
+        if settings is not None and settings.to_dict() != frozen.to_dict():
+            read_options.report.append(
+                "the corpus keeps the tokenizer settings it was created with; new options were ignored")
+        settings = frozen
+    return corpus, settings or TokenizerSettings(), frozen_phrases
+
+
 def ingest(store, name, paths, read_options=None, settings=None, workers=None, progress=None, expected=None):
     """Add the documents of ``paths`` to corpus ``name`` (created when new).
 
@@ -94,16 +111,7 @@ def ingest(store, name, paths, read_options=None, settings=None, workers=None, p
     started = time.perf_counter()
     name = valid_corpus_name(name)
     read_options = read_options or ReadOptions()
-    with store.read() as conn:
-        corpus = db.find_corpus(conn, name)
-        frozen_phrases = bool(corpus) and db.has_phrases(conn, corpus["id"])
-    if corpus:
-        frozen = TokenizerSettings.from_dict(corpus["settings"])
-        if settings is not None and settings.to_dict() != frozen.to_dict():
-            read_options.report.append(
-                "the corpus keeps the tokenizer settings it was created with; new options were ignored")
-        settings = frozen
-    settings = settings or TokenizerSettings()
+    corpus, settings, frozen_phrases = corpus_settings(store, name, settings, read_options)
     summary = IngestSummary(corpus=name, created=corpus is None)
     progress = progress or (lambda done, total, message: None)
 
@@ -162,29 +170,37 @@ class _Spool:
         self.raw.close()
 
 
+def new_records(paths, read_options, seen, summary):
+    """The records of ``paths`` with text that are new (not in the corpus, not seen before in
+    this ingest: ``seen``, a :class:`SeenHashes`), each with its ``content_hash``; empty
+    texts and duplicates are counted in ``summary``."""
+    def admitted(batch):
+        for rec, new in zip(batch, seen.new([r["content_hash"] for r in batch])):
+            if new:
+                yield rec
+            else:
+                summary.duplicates += 1
+
+    batch = []
+    for rec in iter_sources(paths, read_options):
+        if not rec["text"].strip():
+            summary.empty += 1
+            continue
+        rec["content_hash"] = content_hash(rec["text"])
+        batch.append(rec)
+        if len(batch) >= DEDUPE_BATCH:
+            yield from admitted(batch)
+            batch = []
+    yield from admitted(batch)
+
+
 def _spool(read_options, paths, settings, workers, seen, summary, spool, learner, progress, expected):
     inflight = collections.deque()
 
-    def admitted(batch):
-        for rec, new in zip(batch, seen.new([r["content_hash"] for r in batch])):
-            if not new:
-                summary.duplicates += 1
-                continue
+    def texts():
+        for rec in new_records(paths, read_options, seen, summary):
             inflight.append(rec)
             yield rec["text"]
-
-    def texts():
-        batch = []
-        for rec in iter_sources(paths, read_options):
-            if not rec["text"].strip():
-                summary.empty += 1
-                continue
-            rec["content_hash"] = content_hash(rec["text"])
-            batch.append(rec)
-            if len(batch) >= DEDUPE_BATCH:
-                yield from admitted(batch)
-                batch = []
-        yield from admitted(batch)
 
     n = n_tokens = 0
     started = time.perf_counter()

@@ -20,11 +20,9 @@ import socket
 import time
 import uuid
 
-import numpy as np
-
 from ..errors import Conflict
 from ..store import queries as db
-from .phrases import apply_phrases
+from .encode import Encoder
 from .tokenize import _chunked
 
 log = logging.getLogger(__name__)
@@ -34,83 +32,142 @@ STALE_SECONDS = 60        # a batch commits in well under a second; a minute wit
 
 
 class _Vocabulary:
-    """The corpus's terms with their counts, growing as documents are mapped to term ids."""
+    """The corpus's terms with their counts (lists indexed by term id), as loaded; this
+    ingest's new terms are appended to ``terms`` (see :class:`.encode.Encoder`)."""
 
     def __init__(self, terms, df, cf):
         self.terms, self.df, self.cf = terms, df, cf
         self.old_n = len(terms)
         self.index = {t: i for i, t in enumerate(terms)}
-        self.changed = set()        # ids of older terms whose counts changed
 
-    def ids(self, tokens):
-        """``tokens`` as a uint32 array of term ids, counting them."""
-        ids = np.empty(len(tokens), dtype="<u4")
-        for j, tok in enumerate(tokens):
-            i = self.index.get(tok)
-            if i is None:
-                i = self.index[tok] = len(self.terms)
-                self.terms.append(tok)
-                self.df.append(0)
-                self.cf.append(0)
-            ids[j] = i
-        uniq, counts = np.unique(ids, return_counts=True)
-        for i, c in zip(uniq.tolist(), counts.tolist()):
-            self.df[i] += 1
-            self.cf[i] += c
-            if i < self.old_n:
-                self.changed.add(i)
-        return ids
+
+def _word_ids(encoder, rec, shard_maps):
+    """The record's unigrams as word ids: from ``unigrams`` (strings), or from ``word_ids``,
+    ``(local ids, the shard's vocabulary)`` as a tokenized shard stores them."""
+    if "unigrams" in rec:
+        return encoder.word_ids(rec.pop("unigrams"))
+    local, words = rec.pop("word_ids")
+    mapping = shard_maps.get(id(words))
+    if mapping is None:
+        shard_maps.clear()               # shards come one after the other
+        mapping = shard_maps[id(words)] = (encoder.word_ids(words), words)
+    return mapping[0][local]
+
+
+class CorpusWriter:
+    """Writes one ingest into corpus ``name`` (created with ``settings`` when new): holds
+    its claim, adds documents at positions from ``n_docs`` up (invisible), and makes them
+    visible in :meth:`finish`. A document's rows may go in before its tokens are known
+    (:meth:`add` without tokens, then :meth:`set_tokens`): a sharded ingest writes each
+    shard's texts while later shards are still being tokenized. Any failure before
+    :meth:`finish` ends calls :meth:`abandon` (or the next ingest's claim drops the rows)."""
+
+    def __init__(self, store, name, settings, summary, progress):
+        self.store, self.summary, self.progress = store, summary, progress
+        self.owner = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+        corpus, self.frozen, self.vocab = _claim(store, name, settings, self.owner, summary, progress)
+        self.corpus_id = corpus["id"]
+        self.position, self.n_tokens = corpus["n_docs"], corpus["n_tokens"]
+        self.pairs = None
+        self.encoder = None
+
+    def use_phrases(self, learned):
+        """Set the phrases (the corpus's own once it has some, else ``learned``) before
+        any tokens are encoded."""
+        self.pairs = {tuple(p) for p in (self.frozen if self.frozen is not None else (learned or []))}
+        self.encoder, self._shard_maps = Encoder(self.vocab, self.pairs), {}
+
+    def beat(self):
+        """Renew the claim (a long step between writes would otherwise look like a dead ingest)."""
+        with self.store.write() as conn:
+            _still_ours(conn, self.corpus_id, self.owner)
+
+    def add(self, batch, with_tokens=True):
+        """Insert the records of ``batch`` (at most a few thousand) that the corpus does not
+        hold yet, in one transaction; with ``with_tokens`` their unigrams are encoded now,
+        else their rows hold no tokens until :meth:`set_tokens`. Returns the positions
+        given to them, one per record (None for a record a concurrent ingest added)."""
+        summary = self.summary
+        with self.store.write() as conn:
+            _still_ours(conn, self.corpus_id, self.owner)
+            stored = db.existing_hashes(conn, self.corpus_id, [r["content_hash"] for r in batch])
+            kept = [rec for rec in batch if rec["content_hash"] not in stored]
+            summary.duplicates += len(batch) - len(kept)     # a concurrent ingest added them meanwhile
+            if with_tokens:
+                encoded = self.encoder.encode([self.word_ids(rec) for rec in kept])
+            else:
+                encoded = [None] * len(kept)
+            rows, positions = [], []
+            for rec in batch:
+                if rec["content_hash"] in stored:
+                    positions.append(None)
+                    continue
+                ids = encoded[len(rows)]
+                rec.pop("line", None)
+                summary.dated += rec.get("date") is not None
+                rows.append(dict(rec, corpus_id=self.corpus_id, position=self.position,
+                                 n_tokens=0 if ids is None else len(ids), tokens=b"" if ids is None else ids.tobytes(),
+                                 title=_cut(rec.get("title"), 2000), source=_cut(rec.get("source"), 1000),
+                                 date=_cut(rec.get("date"), 100)))
+                positions.append(self.position)
+                self.position += 1
+                summary.added += 1
+                if ids is not None:
+                    self.n_tokens += len(ids)
+                    summary.tokens += len(ids)
+            db.insert_documents(conn, rows)
+        return positions
+
+    def word_ids(self, rec):
+        return _word_ids(self.encoder, rec, self._shard_maps)
+
+    def set_tokens(self, positions, docs):
+        """Encode ``docs`` (word-id arrays, see :meth:`.encode.Encoder.word_ids`) and store
+        them as the tokens of the documents at ``positions`` (added without tokens)."""
+        encoded = self.encoder.encode(docs)
+        with self.store.write() as conn:
+            _still_ours(conn, self.corpus_id, self.owner)
+            db.set_tokens(conn, self.corpus_id, positions, [ids.tobytes() for ids in encoded],
+                          [len(ids) for ids in encoded])
+        n = sum(len(ids) for ids in encoded)
+        self.n_tokens += n
+        self.summary.tokens += n
+
+    def finish(self, last=None):
+        """The last transaction: the vocabulary, the new counts, the phrases of a new
+        corpus; the documents become visible. ``last(conn)`` runs inside it."""
+        summary, vocab = self.summary, self.vocab
+        with self.store.write() as conn:
+            _still_ours(conn, self.corpus_id, self.owner)
+            df, cf, changed = self.encoder.counts()
+            db.save_terms(conn, self.corpus_id, vocab.old_n, vocab.terms, df, cf, changed)
+            db.finish_ingest(conn, self.corpus_id, self.position, self.n_tokens, len(vocab.terms),
+                             [list(p) for p in sorted(self.pairs)] if self.frozen is None else None)
+            db.release_ingest(conn, self.corpus_id, self.owner)
+            summary.documents = self.position
+            summary.vocabulary = len(vocab.terms)
+            summary.phrases = len(self.pairs)
+            if last is not None:
+                last(conn)
+
+    def abandon(self):
+        _abandon(self.store, self.corpus_id, self.owner, self.summary.created)
 
 
 def write(store, name, settings, records, learned_phrases, summary, progress, n_spooled, last=None):
     """Write ``records`` (spooled dicts with ``unigrams`` and ``content_hash``) into corpus
     ``name`` (created with ``settings`` when new), filling ``summary``; ``last(conn)`` runs
     inside the final transaction, the one that makes the documents visible."""
-    owner = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
-    corpus, frozen, vocab = _claim(store, name, settings, owner, summary, progress)
-    cid = corpus["id"]
+    out = CorpusWriter(store, name, settings, summary, progress)
     try:
-        pairs = {tuple(p) for p in (frozen if frozen is not None else (learned_phrases or []))}
-        position, n_tokens = corpus["n_docs"], corpus["n_tokens"]
+        out.use_phrases(learned_phrases)
         for batch in _chunked(records, BATCH):
-            with store.write() as conn:
-                _still_ours(conn, cid, owner)
-                stored = db.existing_hashes(conn, cid, [r["content_hash"] for r in batch])
-                rows = []
-                for rec in batch:
-                    if rec["content_hash"] in stored:     # a concurrent ingest added it meanwhile
-                        summary.duplicates += 1
-                        continue
-                    tokens = rec.pop("unigrams")
-                    tokens = apply_phrases(tokens, pairs) if pairs else tokens
-                    rec.pop("line", None)
-                    summary.dated += rec.get("date") is not None
-                    rows.append(dict(rec, corpus_id=cid, position=position, n_tokens=len(tokens),
-                                     tokens=vocab.ids(tokens).tobytes(), title=_cut(rec.get("title"), 2000),
-                                     source=_cut(rec.get("source"), 1000), date=_cut(rec.get("date"), 100)))
-                    position += 1
-                    n_tokens += len(tokens)
-                    summary.added += 1
-                    summary.tokens += len(tokens)
-                db.insert_documents(conn, rows)
+            out.add(batch)
             progress(summary.added, n_spooled, f"writing documents: {summary.added:,} of {n_spooled:,}")
-        with store.write() as conn:
-            _still_ours(conn, cid, owner)
-            db.save_terms(conn, cid, vocab.old_n, vocab.terms, vocab.df, vocab.cf, sorted(vocab.changed))
-            db.finish_ingest(conn, cid, position, n_tokens, len(vocab.terms),
-                             [list(p) for p in sorted(pairs)] if frozen is None else None)
-            db.release_ingest(conn, cid, owner)
-            summary.documents = position
-            summary.vocabulary = len(vocab.terms)
-            summary.phrases = len(pairs)
-            if last is not None:
-                last(conn)
+        out.finish(last)
     except BaseException:
-        _abandon(store, cid, owner, summary.created)
+        out.abandon()
         raise
-    summary.documents = position
-    summary.vocabulary = len(vocab.terms)
-    summary.phrases = len(pairs)
 
 
 def _claim(store, name, settings, owner, summary, progress):

@@ -6,6 +6,7 @@ The API, the OpenAPI document, the CLI and the worker all read this table: a new
 of job is one entry here.
 """
 
+import os
 from dataclasses import dataclass, field
 from typing import Callable
 
@@ -17,6 +18,7 @@ from ..models import LDA_PARAMS, W2V_PARAMS, sweep, train_lda, train_word2vec, v
 from ..params import Param, validate
 from ..store import queries as db
 from ..store import registry
+from . import sharding
 
 
 @dataclass(frozen=True)
@@ -25,7 +27,8 @@ class JobKind:
 
     ``validate(store, corpus_name, params) -> (corpus_name, params)`` raises the library's
     error for bad input; ``run(store, job, progress) -> (model_id or None, result or None)``;
-    ``produces``: "corpus", "model", "map" or "views" (of the model ``model_id``); ``params``:
+    ``produces``: "corpus", "model", "map", "views" (of the model ``model_id``) or "shard"
+    (files its ingest job reads); ``params``:
     the parameter table that forms, CLI options and the OpenAPI document describe;
     ``ended(store, params, status)`` cleans what the parameters hold once the job ended
     (files of an upload, say). A kind that trains a
@@ -66,6 +69,10 @@ def _validate_ingest(store, corpus_name, params):
 def _run_ingest(store, job, progress):
     staged = StagedUpload.from_params(job["params"])
     settings = TokenizerSettings.from_dict(staged.tokenizer) if staged.tokenizer else None
+    if staged.folder and not os.path.isabs(staged.folder):
+        summary = sharding.run_ingest(store, job, staged, ReadOptions(**staged.read), settings, progress)
+        return None, summary.to_dict()
+    # A job queued before uploads were storage keys: its files are on its host.
     with staged.local_paths(store) as paths:
         summary = ingest(store, job["corpus_name"], paths, ReadOptions(**staged.read), settings, progress=progress,
                          expected=staged.documents)
@@ -188,6 +195,8 @@ def _run_views(store, job, progress):
 KINDS = {k.name: k for k in (
     JobKind("ingest", "Read uploaded files into a corpus.", _validate_ingest, _run_ingest, "corpus",
             ended=_ingest_ended),
+    JobKind(sharding.KIND, "Tokenize one shard of an uploaded ingest (queued by its ingest job).",
+            sharding.validate_tokenize, sharding.run_tokenize, "shard"),
     JobKind("lda", "Train LDA topics on a corpus (several numbers of topics: one model each).", _validate_lda,
             _training(train_topics), "model", tuple(LDA_PARAMS), train=train_topics,
             example="textlatent train lda news --num-topics 20 --seed 7\n        "

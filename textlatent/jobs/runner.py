@@ -35,22 +35,17 @@ from ..store import schema
 from ..store.schema import now
 from . import procs
 from .kinds import KINDS, workdir_prefix
+from .liveness import is_stale, process_alive, worker_name
 
 log = logging.getLogger(__name__)
 
 HEARTBEAT_SECONDS = 1.0
-STALE_SECONDS = 60          # no heartbeat for this long: the worker is gone
-ALIVE_STALE_SECONDS = 600   # the same for a worker process seen alive on this host
 REAP_SECONDS = 10
 STOP_GRACE = 3.0            # a cancelled job that has not stopped by then is killed
 
 
 class JobLost(Conflict):
     """The job is no longer this worker's: it was declared stopped, or cancelled."""
-
-
-def worker_name():
-    return f"{socket.gethostname()}:{os.getpid()}"
 
 
 def run_job(store, job_id):
@@ -254,19 +249,6 @@ def _database_error(e):
 
 # -- noticing dead workers -------------------------------------------------------------------
 
-def is_stale(job):
-    """True when a running job's worker is gone: a dead process on this host, or no
-    heartbeat for STALE_SECONDS (for a live process on this host, ALIVE_STALE_SECONDS:
-    an SQLite write of a large ingest holds the lock that heartbeats wait for)."""
-    last = job["heartbeat"] or job["started"]
-    host, _, pid = (job["worker"] or "").rpartition(":")
-    local = host == socket.gethostname() and pid.isdigit()
-    if local and not _alive(int(pid)):
-        return True
-    limit = ALIVE_STALE_SECONDS if local else STALE_SECONDS
-    return last is None or now() - last > dt.timedelta(seconds=limit)
-
-
 WORKER_STALE_SECONDS = 3 * REAP_SECONDS
 NO_WORKER = "no worker is running: start `textlatent worker`"
 
@@ -277,7 +259,7 @@ def workers_alive(conn):
         if now() - last > dt.timedelta(seconds=WORKER_STALE_SECONDS):
             continue
         host, _, pid = name.rpartition(":")
-        if socket.gethostname().endswith(host) and pid.isdigit() and not _alive(int(pid)):
+        if socket.gethostname().endswith(host) and pid.isdigit() and not process_alive(int(pid)):
             continue
         return True
     return False
@@ -288,21 +270,6 @@ def with_notice(conn, jobs):
     if not any(j["status"] == "pending" for j in jobs) or workers_alive(conn):
         return jobs
     return [dict(j, message=NO_WORKER) if j["status"] == "pending" else j for j in jobs]
-
-
-def _alive(pid):
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    # A zombie (killed, not yet reaped by its parent) is as dead as it gets.
-    try:
-        with open(f"/proc/{pid}/stat") as fh:
-            return fh.read().rsplit(")", 1)[1].split()[0] != "Z"
-    except OSError:
-        return True
 
 
 def dead_worker_error(job):

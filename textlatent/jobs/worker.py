@@ -45,6 +45,7 @@ def run_worker(config, concurrency=1):
         log.info("removed %d upload folder(s) that no job names", removed)
     _reap_and_log(store)
     start_reaper(store, beat=worker_name())
+    _warm_tokenizer()
     if config.map_method == "umap":
         _warm_up(config)
     q = get_queue(config)
@@ -73,6 +74,18 @@ def _forget(store):
             db.forget_worker(conn, worker_name())
     except SQLAlchemyError:
         pass
+
+
+def _warm_tokenizer():
+    import time
+
+    from ..ingest.tokenize import warm_up
+    started = time.monotonic()
+    try:
+        warm_up()
+        log.info("tokenizer ready in %.1f s", time.monotonic() - started)
+    except Exception:     # each ingest builds its own, and says why if it cannot
+        log.warning("could not build the tokenizer ahead of the first ingest", exc_info=True)
 
 
 WARM_UP_SECONDS = 600

@@ -121,10 +121,13 @@ def save_terms(conn, corpus_id, old_n, term_list, df, cf, changed):
         stmt = (update(terms).where(terms.c.corpus_id == corpus_id, terms.c.id == bindparam("tid"))
                 .values(df=bindparam("new_df"), cf=bindparam("new_cf")))
         conn.execute(stmt, [{"tid": i, "new_df": df[i], "new_cf": cf[i]} for i in changed])
-    new = [{"corpus_id": corpus_id, "id": i, "term": term_list[i], "df": df[i], "cf": cf[i]}
-           for i in range(old_n, len(term_list))]
+    # Straight to the driver's executemany: SQLAlchemy's parameter handling per row was half
+    # the time of a corpus's 100,000 new terms (0.57 s against 0.30 s on SQLite).
+    mark = "?" if conn.dialect.paramstyle == "qmark" else "%s"
+    sql = f"INSERT INTO {terms.name} (corpus_id, id, term, df, cf) VALUES ({', '.join([mark] * 5)})"
+    new = [(corpus_id, i, term_list[i], int(df[i]), int(cf[i])) for i in range(old_n, len(term_list))]
     for start in range(0, len(new), 20000):
-        conn.execute(insert(terms), new[start:start + 20000])
+        conn.exec_driver_sql(sql, new[start:start + 20000])
 
 
 def insert_documents(conn, rows):
@@ -132,6 +135,13 @@ def insert_documents(conn, rows):
     if rows:
         conn.execute(insert(documents), rows)
         search.index_positions(conn, rows[0]["corpus_id"], rows[0]["position"], rows[-1]["position"])
+
+
+def set_tokens(conn, corpus_id, positions, blobs, counts):
+    """Store the token streams of documents written without them (an unfinished ingest's)."""
+    stmt = (update(documents).where(documents.c.corpus_id == corpus_id, documents.c.position == bindparam("pos"))
+            .values(tokens=bindparam("blob"), n_tokens=bindparam("n")))
+    conn.execute(stmt, [{"pos": p, "blob": b, "n": n} for p, b, n in zip(positions, blobs, counts)])
 
 
 def finish_ingest(conn, corpus_id, n_docs, n_tokens, n_terms, pairs):
@@ -293,6 +303,16 @@ def get_job(conn, job_id):
     if row is None:
         raise JobNotFound(f"no job {job_id}")
     return dict(row)
+
+
+def get_jobs(conn, job_ids):
+    """``{id: job}`` for those of ``job_ids`` that exist."""
+    ids = [int(i) for i in job_ids]
+    rows = {}
+    for start in range(0, len(ids), 500):
+        q = select(jobs).where(jobs.c.id.in_(ids[start:start + 500]))
+        rows.update((r["id"], dict(r)) for r in conn.execute(q).mappings())
+    return rows
 
 
 def list_jobs(conn, corpus_name=None, limit=50):

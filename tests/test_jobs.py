@@ -160,3 +160,48 @@ def test_jobs_run_through_a_redis_queue(tmp_path, worker_factory):
     assert wait_for(config, job["id"])["status"] == "finished"
     lda = wait_for(config, jobs.submit(config, "lda", "news", {"num_topics": 2, "passes": 2})["id"])
     assert lda["status"] == "finished" and lda["model_id"]
+
+
+@pytest.mark.slow
+def test_workers_started_together_on_a_new_data_directory_all_run(config, worker_factory):
+    """Each new connection to the SQLite queue sets its journal mode, which SQLite refuses at
+    once ("database is locked") while another process is switching the new file to WAL: two
+    workers started together lost one that way. All of them must start, beat and take jobs."""
+    started = [worker_factory(config) for _ in range(4)]
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        with config.read() as conn:
+            beats = db.worker_beats(conn)
+        if len(beats) == len(started) or any(w.proc.poll() is not None for w in started):
+            break
+        time.sleep(0.2)
+    assert [w.proc.poll() for w in started] == [None] * len(started), [
+        open(os.path.join(config.home, "worker.log"), errors="replace").read()[-3000:]]
+    assert len(beats) == len(started)
+
+
+def test_a_queue_connection_waits_while_another_process_locks_the_new_file(tmp_path, monkeypatch):
+    """SQLite refuses a journal-mode change at once, busy timeout or not, while another
+    process is setting up the file: the connection is tried again until the timeout."""
+    import sqlite3
+
+    from huey.storage import SqliteStorage
+
+    from textlatent.jobs.queue import _sqlite_storage
+    real, refusals = SqliteStorage._create_connection, []
+
+    def locked_at_first(self):
+        if len(refusals) < 3:
+            refusals.append(1)
+            raise sqlite3.OperationalError("database is locked")
+        return real(self)
+    monkeypatch.setattr(SqliteStorage, "_create_connection", locked_at_first)
+    storage = _sqlite_storage()("t", filename=str(tmp_path / "q.db"), timeout=5)
+    storage.enqueue(b"job")
+    assert len(refusals) == 3 and storage.dequeue() == b"job"
+
+    def broken(self):
+        raise sqlite3.OperationalError("disk I/O error")
+    monkeypatch.setattr(SqliteStorage, "_create_connection", broken)
+    with pytest.raises(sqlite3.OperationalError, match="disk I/O"):
+        _sqlite_storage()("t", filename=str(tmp_path / "other.db"), timeout=5)

@@ -47,13 +47,36 @@ class Queue:
                                          check_worker_health=True, initial_delay=0.1, max_delay=1.0)
 
 
+def _sqlite_storage():
+    """huey's SQLite storage, whose connections wait for a lock instead of failing: each new
+    connection sets the journal mode, and SQLite answers "database is locked" at once,
+    without waiting out the busy timeout, while another process is switching the file to
+    WAL. Two workers started together on a new data directory lost one that way."""
+    import sqlite3
+    import time
+
+    from huey.storage import SqliteStorage
+
+    class WaitingSqliteStorage(SqliteStorage):
+        def _create_connection(self):
+            deadline = time.monotonic() + self._timeout
+            while True:
+                try:
+                    return super()._create_connection()
+                except sqlite3.OperationalError as e:
+                    if "locked" not in str(e) or time.monotonic() > deadline:
+                        raise
+                    time.sleep(0.05)
+    return WaitingSqliteStorage
+
+
 def _make_huey(config):
     from huey import RedisHuey, SqliteHuey
     url = config.queue_url
     if not url:
         os.makedirs(config.home, exist_ok=True)
         return SqliteHuey("textlatent", filename=os.path.join(config.home, "queue.db"), results=False,
-                          utc=True, timeout=30)
+                          utc=True, timeout=30, storage_class=_sqlite_storage())
     if url.startswith(("redis://", "rediss://", "unix://")):
         return RedisHuey("textlatent", url=url, results=False, utc=True)
     raise InvalidInput(f"TEXTLATENT_QUEUE_URL must be a redis:// URL (or unset for SQLite), not {url[:100]!r}")

@@ -48,7 +48,7 @@ def _run_job(src, home, n_workers, shard_documents, timeout=3600):
             time.sleep(0.2)
         if job["status"] != "finished":
             raise RuntimeError(f"ingest job {job['status']}: {job['error']}")
-        shards = [j for j in jobs.list_jobs(store, "news", limit=1000) if j["kind"] == "tokenize"]
+        shards = [j for j in jobs.list_jobs(store, "news", limit=1000, shards=True) if j["kind"] == "tokenize"]
         return {"seconds": round((job["finished"] - job["started"]).total_seconds(), 2),
                 "documents": job["result"]["documents"], "tokens": job["result"]["tokens"],
                 "shards": len(shards),
@@ -82,7 +82,11 @@ def bench_shards(run):
                          "to core 0 against 2 workers pinned to cores 0 and 1 (taskset), each with one tokenizer "
                          f"process, SQLite; {run.reps} repetitions alternating; the job's own seconds",
            "one_worker_seconds": one, "two_workers_seconds": two,
-           "speedup": round(one / two, 3) if two else None, "runs": runs}
+           "speedup": round(one / two, 3) if two else None,
+           "one_worker_runs_seconds": [r["seconds"] for r in runs["1"]],
+           "two_workers_runs_seconds": [r["seconds"] for r in runs["2"]],
+           "speedup_per_repetition": [round(a["seconds"] / b["seconds"], 3) for a, b in zip(runs["1"], runs["2"])],
+           "shards_taken_by_the_second_worker": [r["shards_by_other_workers"] for r in runs["2"]], "runs": runs}
     out["targets"] = {f"two workers >= {TARGET}x faster than one": bool(two) and one / two >= TARGET}
     return out
 

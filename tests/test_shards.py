@@ -134,7 +134,7 @@ def _upload(store, news_file):
 
 
 def _shard_jobs(store, parent_id):
-    return [j for j in jobs.list_jobs(store, "news", limit=100)
+    return [j for j in jobs.list_jobs(store, "news", limit=100, shards=True)
             if j["kind"] == sharding.KIND and j["params"]["parent"] == parent_id]
 
 
@@ -232,3 +232,20 @@ def test_phrases_scored_with_numpy_are_gensims_own(news_file):
     # Near the threshold too: with a threshold that half the candidate pairs pass.
     learner.model.threshold = 1.0
     assert learner.export() == learner.export_with_gensim() and len(learner.export()) > len(ours)
+
+
+def test_listings_leave_shard_jobs_out_unless_asked(news_file, tmp_path):
+    from web import create_app
+    store = _store(tmp_path, shard_documents=100)
+    job = _upload(store, news_file)
+    assert jobs.run_job(store, job["id"]) == "finished"     # its shards tokenized in the ingest job
+    shown = [j["kind"] for j in jobs.list_jobs(store)]
+    assert shown == ["ingest"]
+    assert sorted({j["kind"] for j in jobs.list_jobs(store, shards=True)}) == ["ingest", "tokenize"]
+    client = create_app(store.config).test_client()
+    assert [j["kind"] for j in client.get("/api/v1/jobs").get_json()] == ["ingest"]
+    listed = client.get("/api/v1/corpora/news/jobs?shards=true").get_json()
+    assert len([j for j in listed if j["kind"] == "tokenize"]) == jobs.get(store, job["id"])["result"]["shards"] == 6
+    r = client.get("/api/v1/jobs?shards=maybe")
+    assert r.status_code == 400 and "shards is true or false" in r.get_json()["error"]["message"]
+    assert "tokenize" not in client.get("/").get_data(as_text=True)    # the recent jobs on the index page

@@ -1,6 +1,7 @@
 """What each page shows, read in one transaction; the page and its JSON twin both call these."""
 
 from .explore.documents import overview_in
+from .jobs import SHARD_KINDS
 from .jobs.runner import as_seen
 from .store import queries as db
 
@@ -15,7 +16,7 @@ def home(store, recent_jobs=10):
     """The index: ``{"corpora": corpus rows (with n_terms), "jobs": the newest jobs}``."""
     with store.read() as conn:
         return {"corpora": db.list_corpora(conn),
-                "jobs": [as_seen(j) for j in db.list_jobs(conn, limit=recent_jobs)]}
+                "jobs": [as_seen(j) for j in db.list_jobs(conn, limit=recent_jobs, exclude_kinds=SHARD_KINDS)]}
 
 
 def corpus_page(store, name, recent_jobs=20):
@@ -28,7 +29,7 @@ def corpus_page(store, name, recent_jobs=20):
         key = ("overview", corpus["id"], str(corpus["created"]), corpus["version"])
         return {"overview": store.remembered(key, 3600, lambda: overview_in(conn, corpus)),
                 "models": db.list_models(conn, corpus["id"]),
-                "jobs": [as_seen(j) for j in db.list_jobs(conn, corpus["name"], recent_jobs)]}
+                "jobs": [as_seen(j) for j in db.list_jobs(conn, corpus["name"], recent_jobs, SHARD_KINDS)]}
 
 
 def words_page(store, name):

@@ -3,6 +3,7 @@
 from flask import Blueprint, jsonify, request
 
 from textlatent import jobs
+from textlatent.errors import InvalidInput
 
 from .db import get_store
 from .responses import accepted
@@ -10,14 +11,23 @@ from .responses import accepted
 bp = Blueprint("jobs", __name__)
 
 
+def _shards():
+    """``?shards=true`` lists the tokenize jobs of sharded ingests too."""
+    value = request.args.get("shards", "false").strip().lower()
+    if value not in ("true", "false", "1", "0"):
+        raise InvalidInput(f"shards is true or false, not {value[:50]!r}")
+    return value in ("true", "1")
+
+
 @bp.get("/api/v1/jobs")
 def all_jobs():
-    return jsonify([jobs.job_json(j) for j in jobs.list_jobs(get_store(), request.args.get("corpus"))])
+    return jsonify([jobs.job_json(j) for j in jobs.list_jobs(get_store(), request.args.get("corpus"),
+                                                             shards=_shards())])
 
 
 @bp.get("/api/v1/corpora/<name>/jobs")
 def corpus_jobs(name):
-    return jsonify([jobs.job_json(j) for j in jobs.list_jobs(get_store(), name)])
+    return jsonify([jobs.job_json(j) for j in jobs.list_jobs(get_store(), name, shards=_shards())])
 
 
 @bp.get("/api/v1/jobs/<job_id>")

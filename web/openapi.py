@@ -206,8 +206,9 @@ def spec():
                          for k in MODEL_KINDS]}}}},
                      "responses": {"202": ACCEPTED, **_errors("400", "404", "422")}}},
         "/corpora/{name}/jobs": {
-            "get": {"summary": "The corpus's jobs, newest first", "parameters": [NAME],
-                    "responses": {"200": _ok({"type": "array", "items": _ref("Job")})}}},
+            "get": {"summary": "The corpus's jobs, newest first (with shards=true, its tokenize jobs too)",
+                    "parameters": [NAME, _query("shards", {"type": "boolean", "default": False})],
+                    "responses": {"200": _ok({"type": "array", "items": _ref("Job")}), **_errors("400", "404")}}},
         "/corpora/{name}/similar": {
             "get": {"summary": "Nearest words by cosine similarity; with several words or negative "
                                "words, an analogy", "parameters": [
@@ -227,8 +228,10 @@ def spec():
                          "type": "array", "items": {"type": "string"}}}}), **_errors("400", "404", "413")}}
             for method in ("get", "post")},
         "/jobs": {
-            "get": {"summary": "Recent jobs", "parameters": [_query("corpus", {"type": "string"})],
-                    "responses": {"200": _ok({"type": "array", "items": _ref("Job")})}}},
+            "get": {"summary": "Recent jobs (with shards=true, the tokenize jobs of sharded ingests too)",
+                    "parameters": [_query("corpus", {"type": "string"}),
+                                   _query("shards", {"type": "boolean", "default": False})],
+                    "responses": {"200": _ok({"type": "array", "items": _ref("Job")}), **_errors("400")}}},
         "/jobs/{job_id}": {
             "get": {"summary": "A job with its progress", "parameters": [JOB],
                     "responses": {"200": _ok(_ref("Job")), **_errors("404")}}},

@@ -155,9 +155,9 @@ def tokenize_shard(store, input_key, settings, learn, workers=None, progress=Non
     """Tokenize the shard ``input_key`` (written by :func:`split`) with ``settings``.
 
     Writes, under :func:`output_keys`: the records whose text leaves tokens (the others
-    are dropped and counted), after a first line ``{"vocabulary": [word, ...]}``, the
-    shard's own words; their tokens as indexes into that list (``tokens-*.npz``: ``ids``,
-    uint32, every record's one after the other, and ``lengths``, one per record); and
+    are dropped and counted); their tokens (``tokens-*.npz``: ``words``, the shard's own
+    words as UTF-8 JSON, ``ids``, uint32 indexes into them, every record's one after the
+    other, and ``lengths``, one per record); and
     with ``learn`` the phrase learner's counts of the shard (words and adjacent pairs, for
     :meth:`Commit.add_counts`). Returns ``{"documents", "tokens", "empty"}``.
     """
@@ -195,14 +195,14 @@ def tokenize_shard(store, input_key, settings, learn, workers=None, progress=Non
         del records
         path = os.path.join(scratch, "tokens.npz")
         np.savez(path, ids=np.concatenate(ids) if ids else np.empty(0, dtype="<u4"),
-                 lengths=np.array(lengths, dtype="<u4"))
+                 lengths=np.array(lengths, dtype="<u4"),
+                 words=np.frombuffer(json.dumps(list(words), ensure_ascii=False).encode("utf-8"), dtype=np.uint8))
         del ids
         if learner is not None:
             with gzip.open(os.path.join(scratch, "counts.json.gz"), "wb", compresslevel=1) as gz:
                 gz.write(json.dumps(learner.counts(), ensure_ascii=False).encode("utf-8"))
         out = _Lines(scratch)
         try:
-            out.add({"vocabulary": list(words)})
             for rec in kept:
                 out.add(rec)
         except BaseException:
@@ -264,13 +264,12 @@ class Commit:
         path, scratch = self._local(output_keys(input_key)[0])
         positions = []
         try:
-            lines = read_lines(path)
-            next(lines)                                    # the vocabulary: read by write()
-            for batch in _chunked(lines, writer.BATCH):
+            for batch in _chunked(read_lines(path), writer.BATCH):
                 positions += self.writer.add(batch, with_tokens=False)
         finally:
             shutil.rmtree(scratch, ignore_errors=True)
-        self.positions[input_key] = positions
+        # Each record's position, -1 for one a concurrent ingest added (8 bytes a document).
+        self.positions[input_key] = np.array([-1 if p is None else p for p in positions], dtype=np.int64)
         self.beaten = time.monotonic()
 
     def keep_alive(self, seconds=15.0):
@@ -288,22 +287,18 @@ class Commit:
             if key not in self.positions:
                 self.add_texts(key)
         out.use_phrases(self.learner.export() if self.learner is not None else None)
-        total, done = sum(1 for k in input_keys for p in self.positions[k] if p is not None), 0
+        total, done = sum(int((self.positions[k] >= 0).sum()) for k in input_keys), 0
         for key in input_keys:
-            path, scratch = self._local(output_keys(key)[0])
-            try:
-                words = next(read_lines(path))["vocabulary"]
-            finally:
-                shutil.rmtree(scratch, ignore_errors=True)
             path, scratch = self._local(output_keys(key)[1])
             try:
                 with np.load(path, allow_pickle=False) as arrays:
                     ids, lengths = arrays["ids"], arrays["lengths"]
+                    words = json.loads(arrays["words"].tobytes().decode("utf-8"))
             finally:
                 shutil.rmtree(scratch, ignore_errors=True)
             mapped = out.encoder.word_ids(words)[ids] if len(ids) else np.empty(0, dtype=np.int64)
             docs = np.split(mapped, np.cumsum(lengths, dtype=np.int64)[:-1]) if len(lengths) else []
-            keep = [(p, d) for p, d in zip(self.positions[key], docs) if p is not None]
+            keep = [(int(p), d) for p, d in zip(self.positions[key], docs) if p >= 0]
             for start in range(0, len(keep), writer.BATCH):
                 chunk = keep[start:start + writer.BATCH]
                 out.set_tokens([p for p, _ in chunk], [d for _, d in chunk])

@@ -13,6 +13,7 @@ from .queue import get_queue
 from .runner import as_seen, reap, run_job, with_notice
 
 ACTIVE = ("pending", "running")
+SHARD_KINDS = tuple(name for name, k in KINDS.items() if k.produces == "shard")     # left out of listings
 ENDED = ("finished", "failed", "cancelled")
 
 __all__ = ["ACTIVE", "ENDED", "KINDS", "MODEL_KINDS", "JobKind", "active_jobs", "cancel", "delete_corpus", "get",
@@ -54,10 +55,13 @@ def get(store, job_id):
         return with_notice(conn, [as_seen(db.get_job(conn, job_id))])[0]
 
 
-def list_jobs(store, corpus_name=None, limit=50):
-    """Jobs, newest first (as :func:`get` shows them)."""
+def list_jobs(store, corpus_name=None, limit=50, shards=False):
+    """Jobs, newest first (as :func:`get` shows them); the tokenize jobs of sharded ingests
+    only with ``shards`` (an upload of a million documents makes a hundred: their ingest
+    job's progress sums them)."""
+    exclude = () if shards else SHARD_KINDS
     with store.read() as conn:
-        return with_notice(conn, [as_seen(j) for j in db.list_jobs(conn, corpus_name, limit)])
+        return with_notice(conn, [as_seen(j) for j in db.list_jobs(conn, corpus_name, limit, exclude)])
 
 
 def cancel(store, job_id):
@@ -91,7 +95,7 @@ def get_row(store, job_id):
 
 
 def active_jobs(store, corpus_name):
-    return [j for j in list_jobs(store, corpus_name, limit=1000) if j["status"] in ACTIVE]
+    return [j for j in list_jobs(store, corpus_name, limit=1000, shards=True) if j["status"] in ACTIVE]
 
 
 def delete_corpus(store, name, force=False, wait=30.0):

@@ -315,8 +315,10 @@ def get_jobs(conn, job_ids):
     return rows
 
 
-def list_jobs(conn, corpus_name=None, limit=50):
+def list_jobs(conn, corpus_name=None, limit=50, exclude_kinds=()):
     q = select(jobs)
+    if exclude_kinds:
+        q = q.where(jobs.c.kind.not_in(list(exclude_kinds)))
     if corpus_name:
         q = q.where(jobs.c.corpus_name == _nfc(corpus_name))
     return [dict(r) for r in conn.execute(q.order_by(jobs.c.id.desc()).limit(limit)).mappings()]

@@ -197,15 +197,21 @@ def test_cancelling_a_sharded_ingest_cancels_its_shards_and_leaves_nothing(news_
     store = _store(tmp_path, shard_documents=100)
     job = _upload(store, news_file)
     coordinator = _run_in_thread(store, job["id"])
-    shards = _wait_for_shards(store, job["id"], 6)
+    last = _wait_for_shards(store, job["id"], 6)[-1]
+    with store.write() as conn:     # another worker, alive, holds the last shard: the ingest waits for it
+        assert db.update_job(conn, last["id"], only_if_status=("pending",), status="running",
+                             worker="elsewhere:4242", started=now(), heartbeat=now())
+    deadline = time.monotonic() + 60
+    while "running" not in jobs.get(store, job["id"])["message"] and time.monotonic() < deadline:
+        time.sleep(0.1)             # "... 5 of 6 shards done, 1 running"
     jobs.cancel(store, job["id"])
     coordinator.join(timeout=60)
     assert jobs.get(store, job["id"])["status"] == "cancelled"
-    ended = _shard_jobs(store, job["id"])
-    assert len(ended) == len(shards) and all(s["status"] in ("cancelled", "finished") for s in ended)
-    assert any(s["status"] == "cancelled" for s in ended)
+    ended = {s["id"]: s for s in _shard_jobs(store, job["id"])}
+    assert len(ended) == 6 and all(s["status"] == "finished" for i, s in ended.items() if i != last["id"])
+    assert ended[last["id"]]["cancel_requested"] and "its ingest ended" in ended[last["id"]]["message"]
     with store.read() as conn:
-        assert db.find_corpus(conn, "news") is None
+        assert db.find_corpus(conn, "news", hidden=True) is None
     folder = store.files.path(job["params"]["upload_dir"])
     assert os.path.isdir(folder)                               # the upload stays, for a retry ...
     assert not [n for n in os.listdir(folder) if n.startswith("shards-")]   # ... its shards do not

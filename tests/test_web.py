@@ -411,7 +411,10 @@ def test_a_request_is_answered_while_a_hostile_text_is_processed(client, trained
     assert results == [200] * 10 and set(statuses) == {200}
     during = [started] + [t for t in answered if started < t < ended] + [ended]
     longest_wait = max(b - a for a, b in zip(during, during[1:]))
-    assert len(during) > 10 and longest_wait < (ended - started) / 4, (len(during), longest_wait, ended - started)
+    # A pattern holding the GIL would leave a gap as long as one hostile text (seconds); the
+    # floor keeps the rule meaningful when the tokenizer's caches make the ten fast (50 ms).
+    assert len(during) > 10 and longest_wait < max((ended - started) / 4, 0.1), \
+        (len(during), longest_wait, ended - started)
 
 
 ODD_IDS = [str(2**63), str(2**64 + 5), "-1", "-" + str(2**63 + 1), "9" * 5000, "0x10", "1e3"]

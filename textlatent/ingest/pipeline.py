@@ -9,13 +9,9 @@ that fails anywhere leaves the corpus exactly as it was.
 """
 
 import collections
-import gzip
 import hashlib
-import io
-import json
 import logging
 import os
-import tempfile
 import time
 import unicodedata
 from dataclasses import dataclass, field
@@ -27,6 +23,7 @@ from .dedupe import BATCH as DEDUPE_BATCH
 from .dedupe import SeenHashes
 from .phrases import learn_phrases
 from .sources import ReadOptions, iter_sources
+from .spool import JsonLines
 from .tokenize import TokenizerSettings, tokenize_stream
 
 log = logging.getLogger(__name__)
@@ -116,7 +113,7 @@ def ingest(store, name, paths, read_options=None, settings=None, workers=None, p
     progress = progress or (lambda done, total, message: None)
 
     os.makedirs(store.path("tmp"), exist_ok=True)
-    with _Spool(store.path("tmp")) as spool:
+    with JsonLines(store.path("tmp")) as spool:
         learner = learn_phrases(settings) if settings.phrases and not frozen_phrases else None
         with SeenHashes(store, corpus["id"] if corpus else None, store.path("tmp")) as seen:
             n_spooled = _spool(read_options, paths, settings, workers or store.workers, seen, summary,
@@ -136,38 +133,6 @@ def ingest(store, name, paths, read_options=None, settings=None, workers=None, p
                      last_transaction)
     log.info("ingest %s: %s", name, summary)
     return summary
-
-
-class _Spool:
-    """The tokenized documents between the two passes: JSON lines, gzip-compressed (a
-    third of the disk plain JSON took), in a temporary file removed on close."""
-
-    def __init__(self, folder):
-        self.raw = tempfile.TemporaryFile(dir=folder)
-        self.out = io.TextIOWrapper(gzip.GzipFile(fileobj=self.raw, mode="wb", compresslevel=1), encoding="utf-8")
-
-    def add(self, rec):
-        self.out.write(json.dumps(rec, ensure_ascii=False))
-        self.out.write("\n")
-
-    def records(self):
-        """The records added, in order (once: after this, nothing more can be added)."""
-        self.out.close()               # ends the gzip stream; the temporary file stays open
-        self.raw.seek(0)
-        with io.TextIOWrapper(gzip.GzipFile(fileobj=self.raw, mode="rb"), encoding="utf-8") as lines:
-            for line in lines:
-                yield json.loads(line)
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        if not self.out.closed:
-            try:
-                self.out.close()
-            except (OSError, ValueError):
-                pass
-        self.raw.close()
 
 
 def new_records(paths, read_options, seen, summary):

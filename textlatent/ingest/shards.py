@@ -23,7 +23,6 @@ the tokens (numpy, :mod:`.encode`) and storing them, the vocabulary.
 """
 
 import gzip
-import io
 import json
 import logging
 import os
@@ -39,52 +38,13 @@ from . import writer
 from .dedupe import SeenHashes
 from .phrases import learn_phrases
 from .pipeline import DATE_EXAMPLES, IngestSummary, _normalise_date, new_records, valid_corpus_name
+from .spool import JsonLines, read_lines
 from .tokenize import TokenizerSettings, _chunked, tokenize_stream
 from .writer import CorpusWriter
 
 log = logging.getLogger(__name__)
 
 SHARD_DOCUMENTS = 10_000     # about 10 s of one core for 20 Newsgroups posts, against 0.5 s to start a shard
-
-
-class _Lines:
-    """Records as gzip-compressed JSON lines in a local file (level 1: a third of plain
-    JSON's size at a tenth of level 6's time)."""
-
-    def __init__(self, folder):
-        fd, self.path = tempfile.mkstemp(suffix=".jsonl.gz", dir=folder)
-        self.out = io.TextIOWrapper(gzip.GzipFile(fileobj=os.fdopen(fd, "wb"), mode="wb", compresslevel=1),
-                                    encoding="utf-8")
-        self.n = 0
-
-    def add(self, rec):
-        self.out.write(json.dumps(rec, ensure_ascii=False))
-        self.out.write("\n")
-        self.n += 1
-
-    def close(self):
-        """Close the file; returns its path."""
-        raw = self.out.buffer.fileobj
-        self.out.close()
-        raw.close()
-        return self.path
-
-    def discard(self):
-        try:
-            self.close()
-        except (OSError, ValueError):
-            pass
-        try:
-            os.remove(self.path)
-        except FileNotFoundError:
-            pass
-
-
-def read_lines(path):
-    """The records of a file written by :class:`_Lines`, in order."""
-    with gzip.open(path, "rt", encoding="utf-8") as lines:
-        for line in lines:
-            yield json.loads(line)
 
 
 def split(store, name, paths, read_options, prefix, on_shard, shard_documents=SHARD_DOCUMENTS,
@@ -121,7 +81,7 @@ def split(store, name, paths, read_options, prefix, on_shard, shard_documents=SH
             for rec in new_records(paths, read_options, seen, summary):
                 _normalise_date(rec, summary, read_options.report)
                 if shard is None:
-                    shard = _Lines(tmp)
+                    shard = JsonLines(tmp)
                 shard.add(rec)
                 if shard.n >= shard_documents:
                     done, shard = shard, None
@@ -201,7 +161,7 @@ def tokenize_shard(store, input_key, settings, learn, workers=None, progress=Non
         if learner is not None:
             with gzip.open(os.path.join(scratch, "counts.json.gz"), "wb", compresslevel=1) as gz:
                 gz.write(json.dumps(learner.counts(), ensure_ascii=False).encode("utf-8"))
-        out = _Lines(scratch)
+        out = JsonLines(scratch)
         try:
             for rec in kept:
                 out.add(rec)

@@ -57,17 +57,27 @@ def test_word_points_are_compact_binary_with_words_and_topics(client, mapped):
     header, a = parse_points(r.data)
     assert header["n"] == vocabulary and header["method"] == "pca" and header["lda_model_id"] == mapped["lda"]
     assert a["xy"].shape == (2 * vocabulary,) and np.isfinite(a["xy"]).all()
-    words = a["text"].split("\n")
+    words = texts(client, mapped["w2v"], "words")
     assert len(words) == vocabulary and len(a["topic"]) == len(a["freq"]) == vocabulary
     puck = words.index("puck")
     assert a["topic"][puck] < 4 and a["freq"][0] >= a["freq"][-1]      # words come most frequent first
     assert len(header["topics"]) == 4
-    assert (len(r.data) - len(a["text"].encode())) / vocabulary <= 12     # xy 8, topic 2, freq 1, padding
-    zipped = client.get(f"/api/v1/models/{mapped['w2v']}/maps/words/points", headers={"Accept-Encoding": "gzip"})
-    assert zipped.headers["Content-Encoding"] == "gzip" and gzip.decompress(zipped.data) == r.data
-    again = client.get(f"/api/v1/models/{mapped['w2v']}/maps/words/points",
-                       headers={"If-None-Match": r.headers["ETag"]})
-    assert again.status_code == 304
+    assert len(r.data) / vocabulary <= 12 + 2000 / vocabulary       # xy 8, topic 2, freq 1, padding; the header
+    for what in ("points", "texts"):
+        url = f"/api/v1/models/{mapped['w2v']}/maps/words/{what}"
+        plain = client.get(url)
+        zipped = client.get(url, headers={"Accept-Encoding": "gzip"})
+        assert zipped.headers["Content-Encoding"] == "gzip" and gzip.decompress(zipped.data) == plain.data
+        again = client.get(url, headers={"If-None-Match": plain.headers["ETag"]})
+        assert again.status_code == 304
+    assert client.get(f"/api/v1/models/{mapped['w2v']}/maps/words/texts").headers["ETag"] != r.headers["ETag"]
+
+
+def texts(client, model_id, what):
+    """A map's words or titles, as the page reads them: one line a point."""
+    r = client.get(f"/api/v1/models/{model_id}/maps/{what}/texts")
+    assert r.status_code == 200 and r.mimetype == "text/plain" and r.mimetype_params.get("charset") == "utf-8"
+    return r.data.decode("utf-8").split("\n")
 
 
 def test_document_points_carry_labels_and_titles(client, mapped):
@@ -75,16 +85,17 @@ def test_document_points_carry_labels_and_titles(client, mapped):
     n = mapped["summary"].documents
     assert header["n"] == n and header["by"] == "topics" and len(a["label"]) == n
     assert sorted(header["labels"]) == ["comp.graphics", "rec.sport.hockey", "sci.space", "talk.politics.guns"]
-    assert set(np.unique(a["label"])) <= set(range(4)) and len(a["text"].split("\n")) == n
+    titles = texts(client, mapped["lda"], "documents")
+    assert set(np.unique(a["label"])) <= set(range(4)) and len(titles) == n and all(titles)
     assert (a["topic"] < 4).all()
 
 
 def test_one_point_lists_its_topics_and_nearest_neighbours(client, mapped):
-    header, a = parse_points(client.get(f"/api/v1/models/{mapped['w2v']}/maps/words/points").data)
-    puck = a["text"].split("\n").index("puck")
+    words = texts(client, mapped["w2v"], "words")
+    puck = words.index("puck")
     info = client.get(f"/api/v1/models/{mapped['w2v']}/maps/words/points/{puck}?topn=5").get_json()
     assert info["word"] == "puck" and len(info["neighbours"]) == 5 and info["topics"]
-    assert all(a["text"].split("\n")[n["index"]] == n["word"] for n in info["neighbours"])
+    assert all(words[n["index"]] == n["word"] for n in info["neighbours"])
     doc = client.get(f"/api/v1/models/{mapped['lda']}/maps/documents/points/3").get_json()
     assert doc["position"] == 3 and len(doc["neighbours"]) == 10 and doc["url"].endswith("/documents/3")
     assert doc["topics"] and 3 not in [n["index"] for n in doc["neighbours"]]
@@ -109,6 +120,8 @@ def test_map_exports_from_the_api(client, mapped):
     ("/maps/planets/points", 400, "invalid_input"),
     ("/maps/words/points?method=mds", 400, "invalid_input"),
     ("/maps/words/points?method=tsne", 404, "map_not_found"),
+    ("/maps/planets/texts", 400, "invalid_input"),
+    ("/maps/words/texts?method=tsne", 404, "map_not_found"),
     ("/word-map?format=xlsx", 400, "invalid_input"),
 ])
 def test_bad_map_requests_get_4xx(client, mapped, url, status, code):

@@ -92,13 +92,25 @@ _gzipped = {}
 _lock = threading.Lock()
 
 
-@bp.get("/api/v1/models/<model_id>/maps/<what>/points")
-def map_points(model_id, what):
-    """The map's points as one binary buffer (see ``map_views.point_payload``), gzipped
-    when the client takes it; cached by the browser until the map or its topics change."""
+_PARTS = {"points": (map_views.point_payload, "application/octet-stream"),
+          "texts": (map_views.point_texts, "text/plain; charset=utf-8")}
+
+
+@bp.get("/api/v1/models/<model_id>/maps/<what>/points", defaults={"part": "points"})
+@bp.get("/api/v1/models/<model_id>/maps/<what>/texts", defaults={"part": "texts"})
+def map_part(model_id, what, part):
+    """The map's points as one binary buffer (``map_views.point_payload``), or its words or
+    titles, one line a point (``map_views.point_texts``)."""
     store = get_store()
     _, model = registry.get_model(store, model_id)
-    key, raw = map_views.point_payload(store, model, what, request.args.get("method"))
+    read, mimetype = _PARTS[part]
+    key, raw = read(store, model, what, request.args.get("method"))
+    return _cached((part, key), raw, mimetype)
+
+
+def _cached(key, raw, mimetype):
+    """``raw``, gzipped when the client takes it; cached by the browser until the map or
+    its topics change (``key``)."""
     etag = '"' + hashlib.sha1(repr(key).encode()).hexdigest()[:20] + '"'
     if request.if_none_match.contains(etag.strip('"')):
         return Response(status=304, headers={"ETag": etag})
@@ -109,11 +121,11 @@ def map_points(model_id, what):
         if body is None:
             body = gzip.compress(raw, compresslevel=6, mtime=0)
             with _lock:
-                if len(_gzipped) >= 4:
+                if len(_gzipped) >= 8:
                     _gzipped.pop(next(iter(_gzipped)))
                 _gzipped[key] = body
         headers["Content-Encoding"] = "gzip"
-    return Response(body, mimetype="application/octet-stream", headers=headers)
+    return Response(body, mimetype=mimetype, headers=headers)
 
 
 @bp.get("/api/v1/models/<model_id>/maps/<what>/points/<index>")

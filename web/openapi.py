@@ -329,10 +329,15 @@ def map_paths():
                      "responses": {"202": ACCEPTED, **_errors("400", "404")}}},
         "/models/{model_id}/maps/{what}/points": {
             "get": {"summary": "A map's points, binary: magic TLMAP1, a uint32 header length, a JSON header "
-                               "listing the arrays that follow (xy float32, topic uint16, freq uint8, ...; "
-                               "text: one word or title per line)", "parameters": [MODEL, WHAT_PARAM, METHOD_QUERY],
+                               "listing the arrays that follow (xy float32, topic uint16, freq uint8, ...); "
+                               "the words or titles come from .../texts", "parameters": [MODEL, WHAT_PARAM, METHOD_QUERY],
                     "responses": {"200": {"description": "the points", "content": binary},
                                   **_errors("400", "404")}}},
+        "/models/{model_id}/maps/{what}/texts": {
+            "get": {"summary": "A map's words or document titles, UTF-8, one line a point in point order",
+                    "parameters": [MODEL, WHAT_PARAM, METHOD_QUERY],
+                    "responses": {"200": {"description": "one line a point", "content": {
+                        "text/plain": {"schema": {"type": "string"}}}}, **_errors("400", "404")}}},
         "/corpora/{name}/axis": {
             "get": {"summary": "Words ranked along a semantic axis: each word's cosine with the direction from "
                                "the from pole's centre to the to pole's", "parameters": [

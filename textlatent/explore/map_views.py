@@ -103,8 +103,22 @@ def point_payload(store, model, what, method=None):
     faithfulness, and ``arrays``: name, type, length of each array that follows, in order,
     each padded to 4 bytes), then the arrays: ``xy`` float32 (2n), ``topic`` uint16
     (65535: none), ``freq`` uint8 (log scale), for documents ``label`` uint16 and ``date``
-    uint8 (255: none), and ``text`` (UTF-8, one word or title per line). Returns
-    ``(version key, bytes)``; the key changes when the map or the topics do."""
+    uint8 (255: none). Returns ``(version key, bytes)``; the key changes when the map or
+    the topics do. The words or titles come apart, from :func:`point_texts`."""
+    key, built = _built(store, model, what, method)
+    return key, built["points"]
+
+
+def point_texts(store, model, what, method=None):
+    """What each point of the map is, as UTF-8 text, one line a point in point order: the
+    word, or the document's title (:func:`shown_title`). ``(version key, bytes)``. Apart
+    from the points, so that a page draws its first frame before the titles arrive (the
+    titles of 18,766 documents are twice the size of their points)."""
+    key, built = _built(store, model, what, method)
+    return key, built["texts"]
+
+
+def _built(store, model, what, method):
     meta, arrays = read_map(store, model, what, method)
     lda = topics_model(store, model)
     key = (store.home, model["id"], what, meta["files"]["coords"], lda["id"] if lda else None,
@@ -162,8 +176,7 @@ def _payload(store, model, meta, coords, lda):
                   bounds=[float(coords[:, 0].min()), float(coords[:, 1].min()),
                           float(coords[:, 0].max()), float(coords[:, 1].max())] if len(coords) else [0, 0, 1, 1])
     parts = [("xy", np.ascontiguousarray(coords, dtype=np.float32).ravel())] + parts
-    parts.append(("text", text.encode("utf-8")))
-    return _pack(header, parts)
+    return {"points": _pack(header, parts), "texts": text.encode("utf-8")}
 
 
 def shown_title(doc):
@@ -191,9 +204,8 @@ def _pack(header, parts):
     types = {np.dtype(np.float32): "float32", np.dtype(np.uint16): "uint16", np.dtype(np.uint8): "uint8"}
     blobs, listing = [], []
     for name, value in parts:
-        raw = value if isinstance(value, bytes) else value.astype(value.dtype.newbyteorder("<")).tobytes()
-        kind = "utf8" if isinstance(value, bytes) else types[value.dtype]
-        listing.append({"name": name, "type": kind, "length": len(raw) if kind == "utf8" else int(value.size)})
+        raw = value.astype(value.dtype.newbyteorder("<")).tobytes()
+        listing.append({"name": name, "type": types[value.dtype], "length": int(value.size)})
         blobs.append(raw + b"\0" * (-len(raw) % 4))
     header["arrays"] = listing
     head = json.dumps(header, ensure_ascii=False, separators=(",", ":")).encode("utf-8")

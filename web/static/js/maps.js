@@ -2,13 +2,15 @@
 // WebGL2 renderer (no library: scripts come from this app only, and nothing is evaluated).
 //
 // - Data: one binary buffer (textlatent/explore/map_views.py, point_payload): a JSON header,
-//   then Float32 coordinates and small integer codes (topic, frequency, label, date), and the
-//   words or titles as lines of text.
+//   then Float32 coordinates and small integer codes (topic, frequency, label, date); and,
+//   in a request beside it, the words or titles as lines of text (point_texts).
 // - View: a centre and a scale (CSS pixels per map unit); the vertex shader pans and zooms,
 //   so panning redraws without touching the point buffers.
 // - Hover, click and search find points through a uniform grid over the map.
 // - After its first frame the canvas carries data-points (points drawn) and
-//   data-first-frame-ms; every draw sets data-draw-ms (with ?timing, until a pixel is read back).
+//   data-first-frame-ms, and data-texts once the words or titles have come; every draw sets
+//   data-draw-ms (with ?timing, until a pixel is read back) and data-layer-draws (how often
+//   every point was drawn: a pan only moves the layer, see the renderer).
 // Everything from the corpus is shown as text (textContent, fillText), never as HTML.
 const {api, say, follow} = window.textlatent;
 
@@ -72,22 +74,43 @@ void main() {
   color = v_color;
 }`;
 
+// The points are drawn into a layer (a texture twice the canvas's size, centred on the view)
+// and the canvas shows that layer as one textured rectangle: panning and small zooms redraw
+// four corners instead of every point (SwiftShader spent 45-90 ms on 110,000 points). The
+// layer is drawn again when the view leaves it or its scale changes by more than a third,
+// and whenever the points' positions, colours, highlights or path change.
+const QUAD_VERTEX = `#version 300 es
+in vec2 a_corner;
+uniform vec4 u_rect;
+out vec2 v_uv;
+void main() {
+  v_uv = a_corner;
+  gl_Position = vec4(mix(u_rect.xy, u_rect.zw, a_corner), 0.0, 1.0);
+}`;
+const QUAD_FRAGMENT = `#version 300 es
+precision mediump float;
+uniform sampler2D u_layer;
+in vec2 v_uv; out vec4 color;
+void main() { color = texture(u_layer, v_uv); }`;
+const LAYER_SCALE = 4 / 3;     // a layer serves views from 3/4 to 4/3 of its own scale
+
 class Renderer {
   constructor(canvas) {
     const gl = canvas.getContext("webgl2", {antialias: false, alpha: false});
     if (!gl) { throw new Error("this browser cannot draw WebGL2"); }
     this.gl = gl;
-    const program = gl.createProgram();
-    for (const [type, source] of [[gl.VERTEX_SHADER, VERTEX], [gl.FRAGMENT_SHADER, FRAGMENT]]) {
-      const s = gl.createShader(type);
-      gl.shaderSource(s, source);
-      gl.compileShader(s);
-      if (!gl.getShaderParameter(s, gl.COMPILE_STATUS)) { throw new Error(gl.getShaderInfoLog(s)); }
-      gl.attachShader(program, s);
-    }
-    gl.linkProgram(program);
-    if (!gl.getProgramParameter(program, gl.LINK_STATUS)) { throw new Error(gl.getProgramInfoLog(program)); }
+    const program = this._program(VERTEX, FRAGMENT);
     this.program = program;
+    this.quad = this._program(QUAD_VERTEX, QUAD_FRAGMENT);
+    this.quadRect = gl.getUniformLocation(this.quad, "u_rect");
+    this.quadCorners = gl.createVertexArray();
+    gl.bindVertexArray(this.quadCorners);
+    const corners = gl.createBuffer();
+    this._attribute(corners, gl.getAttribLocation(this.quad, "a_corner"), 2, gl.FLOAT, false);
+    gl.bufferData(gl.ARRAY_BUFFER, new Float32Array([0, 0, 1, 0, 0, 1, 1, 1]), gl.STATIC_DRAW);
+    gl.bindVertexArray(null);
+    this.layer = null;             // {texture, framebuffer, width, height, cx, cy, s} of the points drawn
+    this.layerDraws = 0;
     this.loc = Object.fromEntries(["u_center", "u_scale", "u_size", "u_dim"].map((u) => [u, gl.getUniformLocation(program, u)]));
     this.attr = Object.fromEntries(["a_pos", "a_color", "a_flag"].map((a) => [a, gl.getAttribLocation(program, a)]));
     this.points = gl.createVertexArray();
@@ -107,6 +130,20 @@ class Renderer {
     this.n = 0; this.nHighlighted = 0; this.nPath = 0;
   }
 
+  _program(vertex, fragment) {
+    const gl = this.gl, program = gl.createProgram();
+    for (const [type, source] of [[gl.VERTEX_SHADER, vertex], [gl.FRAGMENT_SHADER, fragment]]) {
+      const s = gl.createShader(type);
+      gl.shaderSource(s, source);
+      gl.compileShader(s);
+      if (!gl.getShaderParameter(s, gl.COMPILE_STATUS)) { throw new Error(gl.getShaderInfoLog(s)); }
+      gl.attachShader(program, s);
+    }
+    gl.linkProgram(program);
+    if (!gl.getProgramParameter(program, gl.LINK_STATUS)) { throw new Error(gl.getProgramInfoLog(program)); }
+    return program;
+  }
+
   _attribute(buffer, location, size, type, normalized) {
     const gl = this.gl;
     gl.bindBuffer(gl.ARRAY_BUFFER, buffer);
@@ -120,22 +157,80 @@ class Renderer {
     gl.bufferData(target || gl.ARRAY_BUFFER, data, gl.STATIC_DRAW);
   }
 
-  positions(xy) { this.n = xy.length / 2; this._upload(this.buffers.pos, xy); }
-  colours(rgba) { this._upload(this.buffers.color, rgba); }
+  invalidate() { if (this.layer) { this.layer.stale = true; } }
+  positions(xy) { this.n = xy.length / 2; this._upload(this.buffers.pos, xy); this.invalidate(); }
+  colours(rgba) { this._upload(this.buffers.color, rgba); this.invalidate(); }
   flags(flags, highlighted) {
+    this.invalidate();
     this._upload(this.buffers.flag, flags);
     this.gl.bindVertexArray(this.points);
     this._upload(this.buffers.index, highlighted, this.gl.ELEMENT_ARRAY_BUFFER);
     this.gl.bindVertexArray(null);
     this.nHighlighted = highlighted.length;
   }
-  path(xy) { this.nPath = xy.length / 2; this._upload(this.buffers.path, xy); }
+  path(xy) { this.nPath = xy.length / 2; this._upload(this.buffers.path, xy); this.invalidate(); }
+
+  // Whether the layer can show this view: it covers it, at nearly its scale.
+  _serves(view, width, height, ratio) {
+    const L = this.layer;
+    if (!L || L.stale || L.width !== 2 * Math.round(width * ratio) || L.height !== 2 * Math.round(height * ratio)) { return false; }
+    const r = view.s / L.s;
+    if (r > LAYER_SCALE || r < 1 / LAYER_SCALE) { return false; }
+    return Math.abs(view.cx - L.cx) + width / 2 / view.s <= width / L.s &&
+           Math.abs(view.cy - L.cy) + height / 2 / view.s <= height / L.s;
+  }
+
+  _layerTarget(width, height, ratio) {
+    const gl = this.gl, w = 2 * Math.round(width * ratio), h = 2 * Math.round(height * ratio);
+    if (!this.layer || this.layer.width !== w || this.layer.height !== h) {
+      if (this.layer) { gl.deleteTexture(this.layer.texture); gl.deleteFramebuffer(this.layer.framebuffer); }
+      const texture = gl.createTexture();
+      gl.bindTexture(gl.TEXTURE_2D, texture);
+      gl.texStorage2D(gl.TEXTURE_2D, 1, gl.RGBA8, w, h);
+      gl.texParameteri(gl.TEXTURE_2D, gl.TEXTURE_WRAP_S, gl.CLAMP_TO_EDGE);
+      gl.texParameteri(gl.TEXTURE_2D, gl.TEXTURE_WRAP_T, gl.CLAMP_TO_EDGE);
+      const framebuffer = gl.createFramebuffer();
+      gl.bindFramebuffer(gl.FRAMEBUFFER, framebuffer);
+      gl.framebufferTexture2D(gl.FRAMEBUFFER, gl.COLOR_ATTACHMENT0, gl.TEXTURE_2D, texture, 0);
+      this.layer = {texture, framebuffer, width: w, height: h};
+    }
+    return this.layer;
+  }
 
   draw(view, width, height, ratio) {
     const gl = this.gl;
-    gl.viewport(0, 0, width * ratio, height * ratio);
+    if (!this._serves(view, width, height, ratio)) {
+      const L = this._layerTarget(width, height, ratio);
+      gl.bindFramebuffer(gl.FRAMEBUFFER, L.framebuffer);
+      this._points(view, 2 * width, 2 * height, ratio, L.width, L.height);
+      Object.assign(L, {cx: view.cx, cy: view.cy, s: view.s, stale: false});
+      this.layerDraws++;
+      gl.bindFramebuffer(gl.FRAMEBUFFER, null);
+    }
+    // The layer's corners in the canvas's clip space.
+    const L = this.layer, sx = 2 * view.s / width, sy = 2 * view.s / height;
+    const hw = width / L.s, hh = height / L.s;
+    gl.viewport(0, 0, Math.round(width * ratio), Math.round(height * ratio));
+    gl.disable(gl.BLEND);
+    gl.useProgram(this.quad);
+    gl.bindTexture(gl.TEXTURE_2D, L.texture);
+    const filter = view.s === L.s ? gl.NEAREST : gl.LINEAR;
+    gl.texParameteri(gl.TEXTURE_2D, gl.TEXTURE_MIN_FILTER, filter);
+    gl.texParameteri(gl.TEXTURE_2D, gl.TEXTURE_MAG_FILTER, filter);
+    gl.uniform4f(this.quadRect, (L.cx - hw - view.cx) * sx, (L.cy - hh - view.cy) * sy,
+                 (L.cx + hw - view.cx) * sx, (L.cy + hh - view.cy) * sy);
+    gl.bindVertexArray(this.quadCorners);
+    gl.drawArrays(gl.TRIANGLE_STRIP, 0, 4);
+    gl.bindVertexArray(null);
+  }
+
+  // Every point (and the path) at ``view``, into a target of width x height CSS pixels.
+  _points(view, width, height, ratio, pixelsWide, pixelsHigh) {
+    const gl = this.gl;
+    gl.viewport(0, 0, pixelsWide, pixelsHigh);
     gl.clearColor(1, 1, 1, 1);
     gl.clear(gl.COLOR_BUFFER_BIT);
+    gl.enable(gl.BLEND);
     gl.useProgram(this.program);
     gl.uniform2f(this.loc.u_center, view.cx, view.cy);
     gl.uniform2f(this.loc.u_scale, 2 * view.s / width, 2 * view.s / height);
@@ -229,18 +324,24 @@ class MapPage {
 
   async load() {
     const started = performance.now();
-    const r = await fetch(this.canvas.dataset.pointsUrl, {credentials: "same-origin"});
-    if (!r.ok) {
-      const body = await r.json().catch(() => ({}));
-      throw new Error((body.error && body.error.message) || "the server answered " + r.status);
-    }
-    this.data = parsePoints(await r.arrayBuffer());
+    const get = async (url) => {
+      const r = await fetch(url, {credentials: "same-origin"});
+      if (!r.ok) {
+        const body = await r.json().catch(() => ({}));
+        throw new Error((body.error && body.error.message) || "the server answered " + r.status);
+      }
+      return r;
+    };
+    // The words or titles come in a request of their own, beside the points: the first
+    // frame does not wait for them; labels, tips and search do.
+    const texts = get(this.canvas.dataset.textsUrl).then((r) => r.text());
+    texts.catch(() => {});
+    this.data = parsePoints(await (await get(this.canvas.dataset.pointsUrl)).arrayBuffer());
     this.loadedMs = performance.now() - started;
-    const {header, text} = this.data;
+    const {header} = this.data;
     this.n = header.n;
-    this.texts = text;
+    this.texts = null;
     this.index = new Map();
-    if (this.what === "words") { text.forEach((w, i) => this.index.set(w, i)); }
     this.topicNames = new Map(header.topics.map((t) => [t.topic, t.name]));
     this.base = this.data.xy;
     this.setPositions(this.base);
@@ -253,7 +354,20 @@ class MapPage {
     this.canvas.dataset.firstFrameMs = performance.now().toFixed(1);
     this.status.textContent = "";
     new ResizeObserver(() => { this.resize(); this.draw(); }).observe(this.stage);
+    this.textsLoaded = texts.then((t) => {
+      this.texts = t.split("\n");
+      if (this.what === "words") { this.texts.forEach((w, i) => this.index.set(w, i)); }
+      this.canvas.dataset.texts = String(this.texts.length);
+      this.canvas.dataset.textsMs = performance.now().toFixed(1);
+      this.drawLabels();
+    }, (e) => {
+      this.status.textContent = "The " + (this.what === "words" ? "words" : "titles") + " could not be loaded: " + e.message;
+      this.status.classList.add("error");
+    });
   }
+
+  // What point i is (its word or title): "…" until the texts have arrived.
+  text(i) { return this.texts ? this.texts[i] : "…"; }
 
   setPositions(xy) {
     this.xy = xy;
@@ -302,6 +416,13 @@ class MapPage {
       gl.readPixels(0, 0, 1, 1, gl.RGBA, gl.UNSIGNED_BYTE, PIXEL);
     }
     this.canvas.dataset.drawMs = (performance.now() - t).toFixed(2);
+    this.canvas.dataset.layerDraws = String(this.renderer.layerDraws);
+    // A zoom shows the layer scaled, its points a little blurred: once the view rests for
+    // a moment, the points are drawn again at the new scale.
+    clearTimeout(this.settle);
+    if (this.renderer.layer.s !== this.view.s) {
+      this.settle = setTimeout(() => { this.renderer.invalidate(); this.drawNow(); }, 200);
+    }
     this.drawLabels();
     this.canvas.dataset.center = this.view.cx.toFixed(4) + "," + this.view.cy.toFixed(4);
   }
@@ -334,7 +455,7 @@ class MapPage {
     const ctx = this.labelCtx, r = this.ratio;
     ctx.setTransform(r, 0, 0, r, 0, 0);
     ctx.clearRect(0, 0, this.width, this.height);
-    if (this.what !== "words") { return; }
+    if (this.what !== "words" || !this.texts) { return; }
     ctx.font = "12px system-ui, sans-serif";
     ctx.textBaseline = "middle";
     const taken = new Set(), cw = 70, ch = 16;
@@ -458,9 +579,9 @@ class MapPage {
   describe(i) {
     const d = this.data, topic = d.topic[i];
     const topicLine = topic === NONE16 ? "no topic" : "topic " + topic + " · " + (this.topicNames.get(topic) || "");
-    if (this.what === "words") { return [this.texts[i], topicLine]; }
+    if (this.what === "words") { return [this.text(i), topicLine]; }
     const label = d.label[i] === NONE16 ? "" : d.header.labels[d.label[i]] + " · ";
-    return [this.texts[i], label + topicLine];
+    return [this.text(i), label + topicLine];
   }
 
   showTip(i, px, py) {
@@ -480,7 +601,7 @@ class MapPage {
     this.focus = i;
     const box = document.getElementById("map-point");
     box.textContent = "";
-    box.appendChild(el("p", this.texts[i], "muted"));
+    box.appendChild(el("p", this.text(i), "muted"));
     const c = this.canvas.dataset;
     let info;
     try {
@@ -538,16 +659,18 @@ class MapPage {
     }
     box.appendChild(bars);
     const list = el("ol", null, "map-point-list");
-    for (const i of indices.slice(0, 100)) { list.appendChild(el("li", this.texts[i])); }
+    for (const i of indices.slice(0, 100)) { list.appendChild(el("li", this.text(i))); }
     box.appendChild(list);
     if (indices.length > 100) { box.appendChild(el("p", "… and " + (indices.length - 100).toLocaleString() + " more", "small muted")); }
     this.focus = -1;
     this.setHighlight("selection", indices.length, indices);
   }
 
-  find(q) {
+  async find(q) {
     q = q.trim();
     if (!q) { return -1; }
+    await this.textsLoaded;
+    if (!this.texts) { return -1; }
     if (this.what === "words") {
       const exact = this.indexOf(q) >= 0 ? this.indexOf(q) : this.indexOf(q.toLowerCase().replace(/\s+/g, "_"));
       if (exact >= 0) { return exact; }
@@ -620,9 +743,9 @@ function wire(page) {
     if (page.highlight && ["topic", "label"].includes(page.highlight.kind)) { page.clearHighlight(); }
   });
   const search = document.getElementById("map-search");
-  search.addEventListener("submit", (ev) => {
+  search.addEventListener("submit", async (ev) => {
     ev.preventDefault();
-    const q = search.elements.q.value, i = page.find(q);
+    const q = search.elements.q.value, i = await page.find(q);
     if (i < 0) { say(search, "not on this map: " + q, true); return; }
     say(search, "");
     canvas.dataset.focus = page.texts[i];

@@ -101,14 +101,20 @@ def faithfulness_exact(home, model_id, what, coords):
 
 
 def page_timing(base, paths, loads=3, redraws=40):
-    """Each page in headless Chromium: first frame (ms since navigation, until a pixel is read back),
-    pan redraws (ms around one draw with its labels), and, beside them, Canvas 2D drawing
-    the same points with fillRect, as a page without WebGL would."""
+    """Each page in headless Chromium: first frame (ms since navigation, until a pixel is read
+    back) and when the words or titles had come; pan redraws (ms around one draw with its
+    labels: the layer of points moved), full redraws (every point drawn again, as after a
+    change of colours or a zoom past a third), and, beside them, Canvas 2D drawing the same
+    points with fillRect, as a page without WebGL would."""
     from playwright.sync_api import sync_playwright
 
     from tests.test_browser import CHROMIUM, CHROMIUM_ARGS
     redraw_js = """(k) => { const m = document.getElementById('map-canvas').mapView, out = [];
+      m.fit(); m.drawNow(); const before = m.renderer.layerDraws;
       for (let i = 0; i < k; i++) { m.view.cx += 3 / m.view.s; const t = performance.now(); m.drawNow();
+        out.push(performance.now() - t); } return {ms: out, layer_draws: m.renderer.layerDraws - before}; }"""
+    full_js = """(k) => { const m = document.getElementById('map-canvas').mapView, out = [];
+      m.fit(); for (let i = 0; i < k; i++) { m.renderer.invalidate(); const t = performance.now(); m.drawNow();
         out.push(performance.now() - t); } return out; }"""
     canvas2d_js = """() => { const m = document.getElementById('map-canvas').mapView, c = document.createElement('canvas');
       c.width = m.width; c.height = m.height; const ctx = c.getContext('2d'), out = [];
@@ -121,22 +127,27 @@ def page_timing(base, paths, loads=3, redraws=40):
     with sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
         for path in paths:
-            first, points = [], None
+            first, texts, points = [], [], None
             for _ in range(loads):
                 page = browser.new_page(viewport={"width": 1400, "height": 1000})
                 page.goto(base + path + ("&" if "?" in path else "?") + "timing=1")
-                page.wait_for_selector("#map-canvas[data-points]", timeout=120_000)
+                page.wait_for_selector("#map-canvas[data-points][data-texts]", timeout=120_000)
                 first.append(float(page.get_attribute("#map-canvas", "data-first-frame-ms")))
+                texts.append(float(page.get_attribute("#map-canvas", "data-texts-ms")))
                 points = int(page.get_attribute("#map-canvas", "data-points"))
                 if len(first) < loads:
                     page.close()
-            draws = page.evaluate(redraw_js, redraws)
+            pans = page.evaluate(redraw_js, redraws)
+            draws = pans["ms"]
+            full = page.evaluate(full_js, 10)
             flat = page.evaluate(canvas2d_js)
             page.close()
             result[path] = {"points": points, "first_frame_ms": [round(x) for x in first],
-                            "first_frame_ms_median": median(first), "redraw_ms_median": median(draws),
+                            "first_frame_ms_median": median(first), "texts_ms_median": median(texts),
+                            "redraw_ms_median": median(draws),
                             "redraw_ms_p90": round(sorted(draws)[int(0.9 * len(draws))], 2),
-                            "canvas2d_ms_median": median(flat)}
+                            "redraw_layer_draws": pans["layer_draws"],
+                            "full_redraw_ms_median": median(full), "canvas2d_ms_median": median(flat)}
         browser.close()
     return result
 
@@ -240,8 +251,9 @@ def bench_maps(run):
         out["page"] = child("maps.page_timing", base=f"http://127.0.0.1:{server.port}", paths=paths)
     finally:
         server.stop()
-    out["wire"] = _wire_bytes(home, [f"/api/v1/models/{ids['w2v']}/maps/words/points",
-                                     f"/api/v1/models/{ids['lda']}/maps/documents/points"])
+    out["wire"] = _wire_bytes(home, [f"/api/v1/models/{ids['w2v']}/maps/words/{part}"
+                                     for part in ("points", "texts")] +
+                              [f"/api/v1/models/{ids['lda']}/maps/documents/{part}" for part in ("points", "texts")])
     sizes = {"words": w["n"], "documents": out["documents"]["n"]}
     if not run.quick:
         out["large"] = _large(run, str(work / "numba-words"), step)
@@ -273,7 +285,7 @@ def _large(run, cache, step):
                                                         paths=[f"/corpora/gutenberg/map/words?model={model_id}"]))
     finally:
         server.stop()
-    out["wire"] = _wire_bytes(home, [f"/api/v1/models/{model_id}/maps/words/points"])
+    out["wire"] = _wire_bytes(home, [f"/api/v1/models/{model_id}/maps/words/{part}" for part in ("points", "texts")])
     out["wire"] = {k.replace("/maps/words/", "/maps/gutenberg/"): v for k, v in out["wire"].items()}
     return out
 
@@ -297,8 +309,10 @@ def _summarise(out, run):
         "2,000-point sample. Worker: textlatent serve started, map job posted at once, seconds to its end (the "
         "worker fills numba's cache in a process of its own before its first job). Page: headless Chromium "
         "(SwiftShader WebGL2), first frame since navigation until a pixel is read back (median of 3 loads, the first "
-        "building the server's cached points), a pan redraw with its labels, and "
-        "Canvas 2D fillRect of the same points beside it. 2 cores shared with other work: compare within the run")
+        "building the server's cached points) and when the words or titles, fetched beside the points, had come; 40 "
+        "pan redraws of 3 px with their labels (the layer of drawn points moves; none drew every point again), full "
+        "redraws (every point drawn again into the layer), and Canvas 2D fillRect of the same points beside it. Wire: "
+        "gzip bytes of the points and, apart, of the texts. 2 cores shared with other work: compare within the run")
     out["ratios"] = {
         "words_neighbours_kept_vs_plain_umap": round(fw["textlatent_umap"]["neighbours_kept"]
                                                      / fw["umap_plain"]["neighbours_kept"], 3),
@@ -306,7 +320,7 @@ def _summarise(out, run):
                                               / fw["pca_plain"]["neighbours_kept"], 2),
         "words_fresh_vs_plain_first_call": round(w["textlatent_fresh_with_cache"]["seconds"][0] / plain_first, 3),
     }
-    words_page = next(v for k, v in out["page"].items() if "/words" in k)
+    pages = list(out["page"].values()) + (list(out["large"]["page"].values()) if out.get("large") else [])
     large = out.get("large")
     if large:
         big_page = next(iter(large["page"].values()))
@@ -319,7 +333,8 @@ def _summarise(out, run):
         "words fresh worker <= 30 s": w["worker_first_map_with_cache"]["seconds"] <= 30,
         "documents <= 15 s": d["textlatent_fresh_with_cache"]["seconds"][-1] <= 15,
         "neighbours kept >= 0.9 x plain UMAP": out["ratios"]["words_neighbours_kept_vs_plain_umap"] >= 0.9,
-        "page redraw <= 50 ms": words_page["redraw_ms_median"] <= 50,
-        "<= 1.5 MB per 100k points": all(v["gzip_mb_per_100k_points"] <= 1.5 for v in out["wire"].values()),
+        "page redraw <= 50 ms": all(p["redraw_ms_median"] <= 50 for p in pages),
+        "points <= 1.5 MB per 100k": all(v["gzip_mb_per_100k_points"] <= 1.5 for k, v in out["wire"].items()
+                                         if k.endswith("/points")),
     }
     return out

@@ -9,7 +9,7 @@ from ..store import registry
 from . import aggregates, similarity
 from .documents import document
 from .spans import term_spans
-from .topics import model_arrays, topics_of
+from .topics import model_arrays, term_index, topics_of
 
 COLOURED_CHARS = 300_000     # longer texts are coloured up to here, the rest shown plain
 SIMILAR = 8
@@ -56,7 +56,7 @@ def _coloured(store, corpus, model, doc, out):
     except aggregates.NotPrepared:
         out["unprepared"].append(model["id"])
         return
-    index = {t: i for i, t in enumerate(model_arrays(store, model)["vocab"])}
+    index = term_index(store, model)
     text = doc["text"]
     pieces, at = [], 0
     for start, end, term in term_spans(store, corpus, text[:COLOURED_CHARS]):

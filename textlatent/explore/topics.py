@@ -30,6 +30,17 @@ def _arrays(folder):
     }
 
 
+@functools.lru_cache(maxsize=8)
+def _term_index(folder):
+    return {t: i for i, t in enumerate(_arrays(folder)["vocab"])}
+
+
+def term_index(store, model):
+    """``{term: column}`` of an LDA model's vocabulary (the columns of ``topic_terms``), made
+    once per model and process: a document's page looks up each of its words."""
+    return _term_index(registry.model_path(store, model))
+
+
 def model_arrays(store, model):
     """The stored arrays of an LDA model, memory-mapped: ``vocab`` (V terms), ``topic_terms``
     (K x V), ``doc_topics`` (n_docs x K, row = document position), ``topic_docs`` (K x up to

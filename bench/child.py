@@ -45,10 +45,12 @@ def read_jsonl(path, limit=None):
 
 # -- 1. ingest -----------------------------------------------------------------------------
 
-def ingest_textlatent(src, home, name="news", label_field="label"):
+def ingest_textlatent(src, home, name="news", label_field="label", lemmas=True):
     from textlatent.ingest import ReadOptions, ingest
+    from textlatent.ingest.tokenize import TokenizerSettings
     t = time.perf_counter()
-    s = ingest(config(home), name, [src], ReadOptions(label_field=label_field))
+    s = ingest(config(home), name, [src], ReadOptions(label_field=label_field),
+               settings=None if lemmas else TokenizerSettings(lemmas=False))
     return {"seconds": time.perf_counter() - t, "documents": s.documents, "tokens": s.tokens,
             "vocabulary": s.vocabulary, "rss_mb": rss_mb()}
 

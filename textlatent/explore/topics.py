@@ -72,22 +72,29 @@ def corpus_topics(store, corpus_name, model_id=None, topn=10):
 def topics_of(store, model, topn=10):
     """The model's topics: ``[{"topic", "label", "terms": [[term, weight]...], "coherence_c_npmi",
     "coherence_u_mass"}]``, K of them in topic order, terms by weight."""
-    a = model_arrays(store, model)
-    tt, vocab = a["topic_terms"], a["vocab"]
     labels = model.get("labels") or {}
     npmi = model["metrics"].get("coherence_c_npmi_per_topic") or []
     umass = model["metrics"].get("coherence_u_mass_per_topic") or []
+    return [{"topic": k, "label": labels.get(str(k)), "terms": [list(t) for t in terms],
+             "coherence_c_npmi": npmi[k] if k < len(npmi) else None,
+             "coherence_u_mass": umass[k] if k < len(umass) else None}
+            for k, terms in enumerate(_top_terms(registry.model_path(store, model), topn))]
+
+
+@functools.lru_cache(maxsize=64)
+def _top_terms(folder, topn):
+    """Each topic's ``topn`` heaviest ``(term, weight)``, heaviest first: ranked once per model
+    and length, since every page that names topics asks (the document page, the maps)."""
+    a = _arrays(folder)
+    tt, vocab = a["topic_terms"], a["vocab"]
     out = []
     for k in range(tt.shape[0]):
         row = np.asarray(tt[k])
         n = min(topn, len(row))
         top = np.argpartition(-row, n - 1)[:n]      # a full sort of the vocabulary costs ~1 ms a topic
         top = top[np.argsort(-row[top], kind="stable")]
-        out.append({"topic": k, "label": labels.get(str(k)),
-                    "terms": [[vocab[i], round(float(row[i]), 6)] for i in top],
-                    "coherence_c_npmi": npmi[k] if k < len(npmi) else None,
-                    "coherence_u_mass": umass[k] if k < len(umass) else None})
-    return out
+        out.append(tuple((vocab[i], round(float(row[i]), 6)) for i in top))
+    return tuple(out)
 
 
 def topic_documents(store, model, topic, limit=10):

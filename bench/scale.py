@@ -53,7 +53,8 @@ def news_copies(path, copies):
 def gutenberg_windows(path, n=1_000_000, width=60):
     """``n`` documents of ``width`` consecutive words of gutenberg8, evenly spread (they
     overlap), each labelled with the tenth of the text it starts in (the reading views by
-    label need labels)."""
+    label need labels) and dated by where it starts, from 1850 to 1929 through the text
+    (gutenberg8 carries no dates; topics over time need some), the month by its number."""
     if os.path.exists(path):
         return path
     words = open(GUTENBERG, encoding="utf-8").read().split()
@@ -62,7 +63,8 @@ def gutenberg_windows(path, n=1_000_000, width=60):
         for i in range(n):
             start = (i * step) % (len(words) - width)
             out.write(json.dumps({"id": str(i), "text": " ".join(words[start:start + width]),
-                                  "label": f"part {start * 10 // len(words) + 1}"}) + "\n")
+                                  "label": f"part {start * 10 // len(words) + 1}",
+                                  "date": f"{1850 + start * 80 // len(words)}-{i % 12 + 1:02d}-01"}) + "\n")
     os.replace(path + ".part", path)
     return path
 
@@ -70,7 +72,7 @@ def gutenberg_windows(path, n=1_000_000, width=60):
 def source(size):
     WORK.mkdir(parents=True, exist_ok=True)
     if size == "1m":
-        return gutenberg_windows(str(WORK / "gutenberg8-1m-windows.jsonl")), "label"
+        return gutenberg_windows(str(WORK / "gutenberg8-1m-windows-dated.jsonl")), "label"
     return news_copies(str(WORK / f"news-{size}-dated.jsonl"), int(size[1:])), "label"
 
 

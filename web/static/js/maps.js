@@ -74,7 +74,7 @@ void main() {
   color = v_color;
 }`;
 
-// The points are drawn into a layer (a texture twice the canvas's size, centred on the view)
+// The points are drawn into a layer (a texture about twice the canvas's size, centred on the view)
 // and the canvas shows that layer as one textured rectangle: panning and small zooms redraw
 // four corners instead of every point (SwiftShader spent 45-90 ms on 110,000 points). The
 // layer is drawn again when the view leaves it or its scale changes by more than a third,
@@ -170,18 +170,24 @@ class Renderer {
   }
   path(xy) { this.nPath = xy.length / 2; this._upload(this.buffers.path, xy); this.invalidate(); }
 
-  // Whether the layer can show this view: it covers it, at nearly its scale.
-  _serves(view, width, height, ratio) {
+  // Whether the layer can show this view: drawn for this canvas, covering the view, at
+  // nearly its scale.
+  _serves(view, W, H, ratio) {
     const L = this.layer;
-    if (!L || L.stale || L.width !== 2 * Math.round(width * ratio) || L.height !== 2 * Math.round(height * ratio)) { return false; }
+    if (!L || L.stale || L.W !== W || L.H !== H || L.ratio !== ratio) { return false; }
     const r = view.s / L.s;
     if (r > LAYER_SCALE || r < 1 / LAYER_SCALE) { return false; }
-    return Math.abs(view.cx - L.cx) + width / 2 / view.s <= width / L.s &&
-           Math.abs(view.cy - L.cy) + height / 2 / view.s <= height / L.s;
+    return Math.abs(view.cx - L.cx) + W / ratio / 2 / view.s <= L.width / ratio / 2 / L.s &&
+           Math.abs(view.cy - L.cy) + H / ratio / 2 / view.s <= L.height / ratio / 2 / L.s;
   }
 
-  _layerTarget(width, height, ratio) {
-    const gl = this.gl, w = 2 * Math.round(width * ratio), h = 2 * Math.round(height * ratio);
+  // The layer's texture for a canvas of W x H pixels: a margin of half the canvas on every
+  // side (fewer where the GPU's largest texture is smaller), a whole number of pixels, so
+  // that a pan shifts it by whole pixels.
+  _layerTarget(W, H, ratio) {
+    const gl = this.gl, most = gl.getParameter(gl.MAX_TEXTURE_SIZE);
+    const w = W + 2 * Math.max(0, Math.min(Math.floor(W / 2), Math.floor((most - W) / 2)));
+    const h = H + 2 * Math.max(0, Math.min(Math.floor(H / 2), Math.floor((most - H) / 2)));
     if (!this.layer || this.layer.width !== w || this.layer.height !== h) {
       if (this.layer) { gl.deleteTexture(this.layer.texture); gl.deleteFramebuffer(this.layer.framebuffer); }
       const texture = gl.createTexture();
@@ -192,25 +198,37 @@ class Renderer {
       const framebuffer = gl.createFramebuffer();
       gl.bindFramebuffer(gl.FRAMEBUFFER, framebuffer);
       gl.framebufferTexture2D(gl.FRAMEBUFFER, gl.COLOR_ATTACHMENT0, gl.TEXTURE_2D, texture, 0);
+      if (gl.checkFramebufferStatus(gl.FRAMEBUFFER) !== gl.FRAMEBUFFER_COMPLETE) {
+        gl.bindFramebuffer(gl.FRAMEBUFFER, null);
+        gl.deleteTexture(texture); gl.deleteFramebuffer(framebuffer);
+        this.layer = null;
+        return null;
+      }
       this.layer = {texture, framebuffer, width: w, height: h};
     }
-    return this.layer;
+    return Object.assign(this.layer, {W, H, ratio});
   }
 
   draw(view, width, height, ratio) {
-    const gl = this.gl;
-    if (!this._serves(view, width, height, ratio)) {
-      const L = this._layerTarget(width, height, ratio);
-      gl.bindFramebuffer(gl.FRAMEBUFFER, L.framebuffer);
-      this._points(view, 2 * width, 2 * height, ratio, L.width, L.height);
-      Object.assign(L, {cx: view.cx, cy: view.cy, s: view.s, stale: false});
+    const gl = this.gl, W = Math.round(width * ratio), H = Math.round(height * ratio);
+    if (!this._serves(view, W, H, ratio)) {
+      const L = this.direct ? null : this._layerTarget(W, H, ratio);
       this.layerDraws++;
+      if (!L) {                       // no layer to be had: every point, every frame
+        this.direct = true;
+        gl.bindFramebuffer(gl.FRAMEBUFFER, null);
+        this._points(view, width, height, ratio, W, H);
+        return;
+      }
+      gl.bindFramebuffer(gl.FRAMEBUFFER, L.framebuffer);
+      this._points(view, L.width / ratio, L.height / ratio, ratio, L.width, L.height);
+      Object.assign(L, {cx: view.cx, cy: view.cy, s: view.s, stale: false});
       gl.bindFramebuffer(gl.FRAMEBUFFER, null);
     }
     // The layer's corners in the canvas's clip space.
     const L = this.layer, sx = 2 * view.s / width, sy = 2 * view.s / height;
-    const hw = width / L.s, hh = height / L.s;
-    gl.viewport(0, 0, Math.round(width * ratio), Math.round(height * ratio));
+    const hw = L.width / ratio / 2 / L.s, hh = L.height / ratio / 2 / L.s;
+    gl.viewport(0, 0, W, H);
     gl.disable(gl.BLEND);
     gl.useProgram(this.quad);
     gl.bindTexture(gl.TEXTURE_2D, L.texture);
@@ -420,7 +438,7 @@ class MapPage {
     // A zoom shows the layer scaled, its points a little blurred: once the view rests for
     // a moment, the points are drawn again at the new scale.
     clearTimeout(this.settle);
-    if (this.renderer.layer.s !== this.view.s) {
+    if (this.renderer.layer && this.renderer.layer.s !== this.view.s) {
       this.settle = setTimeout(() => { this.renderer.invalidate(); this.drawNow(); }, 200);
     }
     this.drawLabels();

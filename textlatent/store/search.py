@@ -135,8 +135,11 @@ def find(conn, corpus_id, query_words=(), label=None, date_from=None, date_befor
     if len(where) == 2 and sort == "position" and limit is not None:
         # Positions are 0..n_docs - 1 without gaps: the page is a range of them. OFFSET
         # walked the rows before it (the list at a random start: 56 ms p50 at a million).
-        where.append("d.position >= :first AND d.position < :after")
-        params.update(first=int(offset), after=int(offset) + int(limit))
+        # The range's end is n_docs read above, in this transaction: given two upper bounds
+        # (the page's and n_docs's subquery), SQLite searched the index up to n_docs and
+        # walked from the page to there (52 / 114 ms p50 / p95 at a million).
+        where = [where[0], "d.position >= :first AND d.position < :after"]
+        params.update(first=int(offset), after=min(int(offset) + int(limit), int(total)))
         body = f"FROM tl_documents d {join} WHERE {' AND '.join(where)}"
         page = ""
     else:

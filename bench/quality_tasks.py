@@ -137,7 +137,7 @@ def q_coherence(name, topic_sets):
     return [npmi_of(topics, texts, dictionary) for topics in topic_sets]
 
 
-def _light_views(model, stored, dictionary, remap, matrix, workdir, progress):
+def _light_views(model, stored, dictionary, remap, matrix, workdir, progress, tokens=None):
     """For tuning runs: only the topic-term matrix and the NMI with the labels (the views
     cost as much as the training and do not change the topics)."""
     from textlatent.models.lda_views import _infer_rows
@@ -151,7 +151,7 @@ def _light_views(model, stored, dictionary, remap, matrix, workdir, progress):
     for start in range(0, len(matrix), 2000):
         rows = range(start, min(len(matrix), start + 2000))
         _infer_rows(model, [matrix.row(i) for i in rows], rows, theta)
-    return {"nmi_labels": label_nmi(stored, theta), "num_terms": len(dictionary)}
+    return {"nmi_labels": label_nmi(stored, theta)[0], "num_terms": len(dictionary)}
 
 
 def q_textlatent_light(name, num_topics, seed, params=None):

@@ -157,8 +157,8 @@ def test_a_version_2_database_gets_its_search_index_from_the_migration(config):
     version = next(v for v, steps in schema.MIGRATIONS.items() if any("ix_doc_date" in str(x) for x in steps))
     with config.write() as conn:        # as a database made before the search index
         conn.exec_driver_sql("DROP TABLE tl_documents_fts")
-        conn.exec_driver_sql("DROP INDEX ix_doc_date")
-        conn.exec_driver_sql("DROP INDEX ix_doc_label")
+        conn.exec_driver_sql("DROP INDEX ix_doc_date_position")
+        conn.exec_driver_sql("DROP INDEX ix_doc_label_date")
         conn.exec_driver_sql(f"UPDATE tl_meta SET value = '{version - 1}' WHERE key = 'schema_version'")
     dispose_engines()
     from textlatent.store import Store
@@ -185,3 +185,73 @@ def test_deleting_a_corpus_empties_its_index_entries(config):
     with config.read() as conn:
         n = conn.exec_driver_sql("SELECT count(*) FROM tl_documents_fts WHERE tl_documents_fts MATCH 'liberty'").scalar()
     assert n == before + len(_found(config, "c", "liberty"))
+
+
+def test_date_orders_and_filters_page_through_dated_then_undated_documents(config, tmp_path):
+    """Reuters stories, the first 400 by their day (many on one day) and the next 100
+    uploaded without dates, in one corpus: every page of every order and filter, at a
+    page size that splits the dated and undated parts mid-page, is the stored data
+    sorted as documented."""
+    import itertools
+    import json
+
+    from textlatent.ingest import ingest
+    from textlatent.ingest.sources import ReadOptions
+
+    from .conftest import shared
+    rows = [json.loads(line) for line in itertools.islice(open(shared("reuters21578", "reuters21578.jsonl")), 500)]
+    for part, (a, b) in enumerate([(0, 400), (400, 500)]):
+        src = tmp_path / f"reuters{part}.jsonl"
+        src.write_text("".join(json.dumps({"id": r["id"], "text": r["text"], "day": r["date"][:11],
+                                           "label": (r["topics"] or ["none"])[0]}) + "\n"
+                               for r in rows[a:b] if r["text"].strip()))
+        ingest(config, "mixed", [str(src)], ReadOptions(id_field="id", label_field="label",
+                                                        date_field="day" if part == 0 else None))
+    docs = _all_docs(config, "mixed")
+    dated = [d for d in docs if d["date"]]
+    assert 200 < len(dated) < len(docs) and len({d["date"][:10] for d in dated}) < len(dated) / 5
+
+    def pages(**kw):
+        out, offset = [], 0
+        while True:
+            r = list_documents(config, "mixed", limit=7, offset=offset, **kw)
+            out += [d["position"] for d in r["documents"]]
+            offset += 7
+            if offset >= r["total"]:
+                assert len(out) == r["total"]
+                return out
+
+    undated = [d["position"] for d in docs if not d["date"]]
+    assert pages(sort="date") == [d["position"] for d in sorted(dated, key=lambda d: (d["date"], d["position"]))] \
+        + undated
+    newest = sorted(dated, key=lambda d: d["position"])
+    newest.sort(key=lambda d: d["date"], reverse=True)       # stable: ties keep position order
+    assert pages(sort="-date") == [d["position"] for d in newest] + undated
+    label = collections.Counter(d["label"] for d in dated).most_common(1)[0][0]
+    assert pages(label=label) == [d["position"] for d in docs if d["label"] == label]
+    assert pages(label=label, sort="-date") == [d["position"] for d in newest if d["label"] == label] + [
+        d["position"] for d in docs if not d["date"] and d["label"] == label]
+    day = sorted(dated, key=lambda d: d["date"])[len(dated) // 2]["date"][:10]
+    assert pages(date_from=day, sort="date") == [
+        d["position"] for d in sorted(dated, key=lambda d: (d["date"], d["position"])) if d["date"][:10] >= day]
+
+
+def test_a_filtered_list_is_counted_and_ordered_in_an_index(config):
+    """The label and date filters and the date order read the (corpus, label, date,
+    position) and (corpus, date, position) indexes alone: a filtered page of a million
+    documents reads its own rows, not every match (see store/search.py)."""
+    from sqlalchemy import text
+
+    from textlatent.ingest import ingest
+
+    from .conftest import SAMPLE
+    ingest(config, "inaug", [str(SAMPLE / "inaugural")])
+    n = "(SELECT n_docs FROM tl_corpora WHERE id = 1)"
+    with config.read() as conn:
+        def plan(sql):
+            return " ".join(r[3] for r in conn.execute(text("EXPLAIN QUERY PLAN " + sql)).all())
+        where = f"FROM tl_documents d WHERE d.corpus_id = 1 AND +d.position < {n}"
+        assert "COVERING INDEX ix_doc_label_date" in plan(f"SELECT count(*) {where} AND d.label = 'x'")
+        assert "COVERING INDEX ix_doc_date_position" in plan(f"SELECT count(*) {where} AND d.date >= '1900'")
+        by_date = plan(f"SELECT d.position {where} AND d.date IS NOT NULL ORDER BY d.date DESC, d.position LIMIT 5")
+        assert "COVERING INDEX ix_doc_date_position" in by_date and "TEMP B-TREE FOR ORDER BY" not in by_date

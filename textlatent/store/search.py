@@ -87,19 +87,32 @@ def forget_corpus(conn, corpus_id, first=0):
                           "AND position >= :a)"), span)
 
 
-SORTS = {"position": "d.position", "date": "d.date IS NULL, d.date, d.position",
-         "-date": "d.date IS NULL, d.date DESC, d.position"}
+SORTS = ("position", "date", "-date")
+# How each sort orders the matches. By date: the dated documents in this order, then the
+# undated in position order; two plain orders, not one ORDER BY "date IS NULL, date": an
+# expression no index holds made SQLite sort a million rows to show fifty (1.1 s; -date
+# 5.2 s). "+d.position": a filtered list sorts its matches' positions, read from the
+# filter's index, rather than walk the corpus in position order reading every row.
+_ORDERS = {"position": "+d.position", "date": "d.date, d.position", "-date": "d.date DESC, d.position"}
 
 
 def find(conn, corpus_id, query_words=(), label=None, date_from=None, date_before=None, sort="position",
          limit=None, offset=0, positions_only=False):
     """Documents of a corpus that hold every word of ``query_words`` (whole words, any
-    case) and match the filters, in ``sort`` order (see :data:`SORTS`; undated documents
-    last): ``(rows, total)``, rows ``{position, doc_key, title, label, date, text}``, or
-    with ``positions_only`` every matching position in order and their number.
-    ``date_from`` and ``date_before`` compare ISO 8601 strings: from inclusive, before exclusive."""
+    case) and match the filters, in ``sort`` order (one of :data:`SORTS`: position, date
+    ascending or descending with ties by position, undated documents last): ``(rows,
+    total)``, rows ``{position, doc_key, title, label, date, text}``, or with
+    ``positions_only`` every matching position in order and their number. ``date_from``
+    and ``date_before`` compare ISO 8601 strings: from inclusive, before exclusive.
+
+    The page's positions are found first and its rows read after, by position: ordered
+    and counted in the (corpus, label, position) and (corpus, date, position) indexes, a
+    filtered page reads its own rows, not every match (a label's 25,000 documents of a
+    million: 1.3 s before, 4 ms now; a decade's 122,500: 1.0 s, then 30 ms)."""
     # Documents an unfinished ingest is writing (positions from n_docs up) are no one's yet.
-    where, params, join = ["d.corpus_id = :c", f"d.position < {_N_DOCS}"], {"c": corpus_id}, ""
+    # The unary + keeps SQLite (which has no statistics here) from walking the corpus in
+    # position order to test each row against the filters: it reads the filters' index.
+    where, params, join = ["d.corpus_id = :c", f"+d.position < {_N_DOCS}"], {"c": corpus_id}, ""
     if query_words:
         if conn.dialect.name == "sqlite":
             params["q"] = _match(corpus_id, query_words)
@@ -124,29 +137,47 @@ def find(conn, corpus_id, query_words=(), label=None, date_from=None, date_befor
     if date_before is not None:
         where.append("d.date < :date_before")
         params["date_before"] = date_before
-    body = f"FROM tl_documents d {join} WHERE {' AND '.join(where)}"
+    if sort not in SORTS:
+        raise InvalidInput(f"sort must be one of {', '.join(SORTS)}, not {str(sort)[:50]!r}")
+
+    def positions(extra, order, lim=None, off=0):
+        page = f" LIMIT {int(lim)} OFFSET {int(off)}" if lim is not None else ""
+        return conn.execute(text(f"SELECT d.position FROM tl_documents d {join} WHERE {' AND '.join(where + extra)} "
+                                 f"ORDER BY {order}{page}"), params).scalars().all()
+
+    def count(extra=()):
+        return conn.execute(text(f"SELECT count(*) FROM tl_documents d {join} "
+                                 f"WHERE {' AND '.join(where + list(extra))}"), params).scalar_one()
+
+    unfiltered = len(where) == 2
+    by_position = "d.position" if unfiltered else _ORDERS["position"]
     if positions_only:
-        positions = conn.execute(text(f"SELECT d.position {body} ORDER BY {SORTS[sort]}"), params).scalars().all()
-        return positions, len(positions)
-    if len(where) == 2:        # no filter: the corpus row knows the count, no need to count a million rows
-        total = conn.execute(text(f"SELECT {_N_DOCS}"), params).scalar_one()
-    else:
-        total = conn.execute(text(f"SELECT count(*) {body}"), params).scalar_one()
-    if len(where) == 2 and sort == "position" and limit is not None:
+        if sort == "position":
+            found = positions([], by_position)
+        else:
+            found = positions(["d.date IS NOT NULL"], _ORDERS[sort]) + positions(["d.date IS NULL"], by_position)
+        return found, len(found)
+    # No filter: the corpus row knows the count, no need to count a million rows.
+    total = conn.execute(text(f"SELECT {_N_DOCS}"), params).scalar_one() if unfiltered else count()
+    if limit is None:
+        limit, offset = total, 0
+    offset = int(offset)
+    if sort == "position" and unfiltered:
         # Positions are 0..n_docs - 1 without gaps: the page is a range of them. OFFSET
         # walked the rows before it (the list at a random start: 56 ms p50 at a million).
-        # The range's end is n_docs read above, in this transaction: given two upper bounds
-        # (the page's and n_docs's subquery), SQLite searched the index up to n_docs and
-        # walked from the page to there (52 / 114 ms p50 / p95 at a million).
-        where = [where[0], "d.position >= :first AND d.position < :after"]
-        params.update(first=int(offset), after=min(int(offset) + int(limit), int(total)))
-        body = f"FROM tl_documents d {join} WHERE {' AND '.join(where)}"
-        page = ""
+        page = list(range(offset, min(offset + int(limit), int(total))))
+    elif sort == "position":
+        page = positions([], by_position, limit, offset)
     else:
-        page = f" LIMIT {int(limit)} OFFSET {int(offset)}" if limit is not None else ""
-    rows = conn.execute(text(f"SELECT d.position, d.doc_key, d.title, d.label, d.date, d.text {body} "
-                             f"ORDER BY {SORTS[sort]}{page}"), params).mappings().all()
-    return [dict(r) for r in rows], total
+        page = positions(["d.date IS NOT NULL"], _ORDERS[sort], limit, offset)
+        if len(page) < int(limit):
+            # The page runs into the undated documents: how far in is the number of dated
+            # ones past the page's start (counted only here, at the list's end).
+            dated = offset + len(page) if page else count(["d.date IS NOT NULL"])
+            page += positions(["d.date IS NULL"], _ORDERS["position"], int(limit) - len(page),
+                              max(0, offset - dated))
+    rows = documents_at(conn, corpus_id, page)
+    return [rows[p] for p in page if p in rows], total
 
 
 def _match(corpus_id, query_words):

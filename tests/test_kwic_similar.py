@@ -3,6 +3,7 @@ documents follow a Hellinger (or cosine) ranking computed here, and the document
 colours words by their topic."""
 
 import json
+import os
 import re
 
 import numpy as np
@@ -163,6 +164,18 @@ def test_similar_by_document_vectors_is_cosine_of_mean_word_vectors(speeches, tm
     assert np.allclose([d["distance"] for d in got["documents"]], 1 - np.sort(cos)[::-1][:5], atol=1e-4)
     r = create_app(store).test_client().get("/api/v1/corpora/speeches/documents/3/similar?by=vectors&limit=5")
     assert r.status_code == 200 and r.get_json()["documents"] == got["documents"]
+    # The document's page lists the neighbours stored with the model (found exactly at this
+    # size, by a matrix product in blocks: rounding may swap near ties, as above): as near,
+    # without a search over every document's vector.
+    stored = similar_documents(store, "speeches", 3, "vectors", 5, stored=True)["documents"]
+    near = [d["position"] for d in stored]
+    assert len(set(near)) == 5 and 3 not in near and np.allclose(cos[near], np.sort(cos)[::-1][:5], atol=1e-4)
+    assert np.allclose([d["distance"] for d in stored], 1 - np.sort(cos)[::-1][:5], atol=1e-4)
+    page = create_app(store).test_client().get("/api/v1/corpora/speeches/documents/3").get_json()
+    assert [d["position"] for d in page["similar"]["vectors"]][:5] == near
+    assert len(page["similar"]["vectors"]) == 8
+    os.remove(f"{folder}/doc_neighbours.npy")      # a model trained before them: the exact search
+    assert similar_documents(store, "speeches", 3, "vectors", 5, stored=True)["documents"] == got["documents"]
 
 
 @pytest.mark.parametrize("query, needle", [("by=words", "by must be"), ("limit=0", "limit"),

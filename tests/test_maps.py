@@ -107,3 +107,31 @@ def test_umap_and_tsne_document_maps_keep_topic_neighbourhoods_and_repeat_for_a_
         make_map(config, trained["lda"], "documents", {"method": method})     # the same seed: the same map
         _, again = read_map(config, _model(trained, "lda"), "documents", method)
         assert np.array_equal(first, np.asarray(again["coords"])), method
+
+
+def test_stored_document_neighbours_are_the_nearest_by_vectors(trained, tmp_path, monkeypatch):
+    """Each document's neighbours stored beside a Word2Vec model: nearest first, itself
+    left out, and above the exact search's size nine in ten of the exact ones."""
+    import shutil
+
+    from textlatent.explore import similarity
+    folder = registry.model_path(trained["config"], _model(trained, "w2v"))
+    shutil.copy(f"{folder}/{similarity.DOC_VECTORS}", tmp_path)
+    vectors = np.load(tmp_path / similarity.DOC_VECTORS)
+    vectors[7] = 0                 # a document with no word of the vocabulary has none
+    np.save(tmp_path / similarity.DOC_VECTORS, vectors)
+    monkeypatch.setattr(knn_lib, "EXACT_MAX", 100)      # 1,200 documents: the forest
+    similarity.prepare_doc_neighbours(str(tmp_path), k=10)
+    idx = np.load(tmp_path / similarity.NEIGHBOURS)
+    sims = np.load(tmp_path / similarity.NEIGHBOUR_SIMS)
+    assert idx.shape == (len(vectors), 10) and (idx[7] == -1).all()
+    rows = np.array([i for i in range(len(vectors)) if i != 7])
+    assert not (idx[rows] == rows[:, None]).any() and (idx[rows] != 7).all()
+    assert np.allclose(sims[rows], np.einsum("ij,ikj->ik", vectors[rows], vectors[idx[rows]]), atol=1e-5)
+    assert (np.diff(sims[rows], axis=1) <= 1e-6).all()
+    cos = vectors[rows] @ vectors.T
+    cos[np.arange(len(rows)), rows] = -np.inf
+    cos[:, 7] = -np.inf
+    exact = np.argsort(-cos, axis=1, kind="stable")[:, :10]
+    with_self = np.concatenate([rows[:, None], exact], 1)
+    assert knn_lib.neighbours_kept(with_self, np.concatenate([rows[:, None], idx[rows]], 1)) > 0.9

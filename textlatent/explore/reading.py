@@ -75,7 +75,7 @@ def _similar(store, corpus_name, doc, model, out):
     for by in similarity.available(store, corpus_name):
         try:
             found = similarity.similar_documents(store, corpus_name, doc["position"], by, SIMILAR,
-                                                 model["id"] if by == "topics" and model else None)
+                                                 model["id"] if by == "topics" and model else None, stored=True)
             out["similar"][by] = found["documents"]
         except aggregates.NotPrepared as e:
             out["unprepared"].append(e.details["model_id"])

@@ -21,6 +21,10 @@ from .inference import infer
 BY = ("topics", "vectors")
 LIMIT = [Param("limit", "int", 10, 1, 100, help="documents to return")]
 DOC_VECTORS = "doc_vectors.npy"
+# Each document's nearest by vectors, found once beside the model: a document's page lists
+# them without reading every document's vector (a million of 100 floats, 400 MB a request).
+NEIGHBOURS, NEIGHBOUR_SIMS = "doc_neighbours.npy", "doc_neighbour_sims.npy"
+STORED_NEIGHBOURS = 10
 
 
 def prepare_doc_vectors(store, corpus_id, unit, words, folder, progress=None):
@@ -47,6 +51,27 @@ def prepare_doc_vectors(store, corpus_id, unit, words, folder, progress=None):
     out.flush()
 
 
+def prepare_doc_neighbours(folder, k=STORED_NEIGHBOURS, seed=1):
+    """``folder/doc_neighbours.npy`` (documents x k, int32; -1 where none) and
+    ``doc_neighbour_sims.npy`` (float32 cosines): each document's ``k`` nearest others by
+    the vectors of ``folder/doc_vectors.npy``, nearest first (exact up to
+    ``knn.EXACT_MAX`` documents, above it the random-projection forest of
+    :mod:`.knn`). A document without a vector (no word of the vocabulary) has none."""
+    from .knn import knn
+    vectors = np.load(os.path.join(folder, DOC_VECTORS), mmap_mode="r", allow_pickle=False)
+    n = len(vectors)
+    idx = np.full((n, k), -1, dtype=np.int32)
+    sims = np.zeros((n, k), dtype=np.float32)
+    has = np.flatnonzero(np.einsum("ij,ij->i", vectors, vectors) > 0.5)      # rows of length 1, not 0
+    if len(has) > 1:
+        found, found_sims = knn(np.asarray(vectors[has]), min(k + 1, len(has)), seed=seed)
+        m = found.shape[1] - 1              # column 0 is the document itself
+        idx[has, :m] = has[found[:, 1:]]
+        sims[has, :m] = found_sims[:, 1:]
+    np.save(os.path.join(folder, NEIGHBOURS), idx)
+    np.save(os.path.join(folder, NEIGHBOUR_SIMS), sims)
+
+
 def prepare_model_vectors(store, model):
     """Document vectors of a Word2Vec model trained before they existed, put into its stored folder."""
     import shutil
@@ -57,17 +82,21 @@ def prepare_model_vectors(store, model):
     try:
         prepare_doc_vectors(store, model["corpus_id"], unit, registry.read_json(os.path.join(folder, "words.json")),
                             tmp)
-        store.files.put_file(os.path.join(tmp, DOC_VECTORS), f"{model['path']}/{DOC_VECTORS}")
+        prepare_doc_neighbours(tmp)
+        for name in (DOC_VECTORS, NEIGHBOURS, NEIGHBOUR_SIMS):
+            store.files.put_file(os.path.join(tmp, name), f"{model['path']}/{name}")
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
 
 
-def similar_documents(store, corpus_name, position, by="topics", limit=10, model_id=None):
+def similar_documents(store, corpus_name, position, by="topics", limit=10, model_id=None, stored=False):
     """``{"by", "model_id", "documents": [{position, doc_id, title, label, distance}]}``: the
     documents nearest document ``position``, nearest first, itself left out. ``topics``:
     Hellinger distance (0 same mixture, 1 no topic in common) in ``model_id`` or the newest
     LDA model; ``vectors``: cosine distance (1 - cosine) of document vectors of the newest
-    Word2Vec model. A model older than these views raises ``aggregates.NotPrepared``."""
+    Word2Vec model. A model older than these views raises ``aggregates.NotPrepared``.
+    ``stored``: by vectors, the neighbours found when the model was trained (see
+    :func:`prepare_doc_neighbours`) when there are enough, instead of an exact search."""
     if by not in BY:
         raise InvalidInput(f"by must be topics or vectors, not {str(by)[:50]!r}")
     limit = validate(LIMIT, {"limit": limit})["limit"]
@@ -76,6 +105,8 @@ def similar_documents(store, corpus_name, position, by="topics", limit=10, model
     except (TypeError, ValueError):
         raise InvalidInput(f"document positions are whole numbers, not {str(position)[:50]!r}") from None
     _, model = registry.find_model_recent(store, corpus_name, model_id, kind="lda" if by == "topics" else "word2vec")
+    if stored and by == "vectors" and (found := _stored_neighbours(store, model, position, limit)) is not None:
+        return found
     matrix = _matrix(store, model, by)
     if not 0 <= position < matrix.shape[0]:
         raise InvalidInput(f"model {model['id']} knows documents 0..{matrix.shape[0] - 1}, not {position}")
@@ -106,6 +137,24 @@ def _matrix(store, model, by):
     return np.load(path, mmap_mode="r", allow_pickle=False)
 
 
+def _stored_neighbours(store, model, position, limit):
+    """:func:`similar_documents` by vectors from the stored neighbours, or None where they
+    are missing (a model trained before them) or fewer than ``limit``."""
+    path = registry.model_path(store, model, NEIGHBOURS)
+    if not os.path.exists(path):
+        return None
+    idx = np.load(path, mmap_mode="r", allow_pickle=False)
+    if limit > idx.shape[1]:
+        return None
+    if not 0 <= position < idx.shape[0]:
+        raise InvalidInput(f"model {model['id']} knows documents 0..{idx.shape[0] - 1}, not {position}")
+    top = np.asarray(idx[position, :limit], dtype=np.int64)
+    sims = np.asarray(np.load(registry.model_path(store, model, NEIGHBOUR_SIMS), mmap_mode="r",
+                              allow_pickle=False)[position, :limit], dtype=np.float64)
+    keep = top >= 0
+    return _described(store, model, "vectors", top[keep], 1.0 - sims[keep])
+
+
 def _nearest(store, model, by, matrix, query, limit, exclude=None):
     """The ``limit`` rows of ``matrix`` nearest ``query``: sqrt mixtures (Hellinger) or unit vectors."""
     closeness = np.asarray(matrix @ query, dtype=np.float64)     # Bhattacharyya coefficient, or cosine
@@ -120,6 +169,11 @@ def _nearest(store, model, by, matrix, query, limit, exclude=None):
         distance = np.sqrt(np.clip(1.0 - closeness[top], 0.0, 1.0))
     else:
         distance = 1.0 - closeness[top]
+    return _described(store, model, by, top, distance)
+
+
+def _described(store, model, by, top, distance):
+    """The result of :func:`similar_documents` for positions ``top`` at ``distance``."""
     with store.read() as conn:
         docs = fts.documents_at(conn, model["corpus_id"], top.tolist(), with_text=False)
     return {"by": by, "model_id": model["id"],

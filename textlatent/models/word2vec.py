@@ -135,6 +135,8 @@ def train_word2vec(store, corpus_name, params=None, progress=None, workdir_prefi
         np.save(os.path.join(workdir, "unit.npy"), unit)
         registry.write_json(os.path.join(workdir, "words.json"), list(kv.index_to_key))
         similarity.prepare_doc_vectors(store, stored.id, unit, list(kv.index_to_key), workdir, progress)
+        progress(p["epochs"], p["epochs"], "each document's nearest documents")
+        similarity.prepare_doc_neighbours(workdir, seed=p["seed"])
         np.save(os.path.join(workdir, "counts.npy"),
                 np.asarray([kv.get_vecattr(w, "count") for w in kv.index_to_key], dtype=np.int64))
         metrics = {"vocabulary": len(kv.index_to_key), "corpus_words": n_words,

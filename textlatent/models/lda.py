@@ -29,7 +29,7 @@ LDA_PARAMS = [
           help="number of topics; several (5,10,20,40 or 5:40:5, at most 12) train one model each to compare"),
     # None: chosen from the corpus by .lda_defaults (0 too where the help says so).
     Param("passes", "int", None, 1, 1000,
-          help="passes over the corpus; default: enough for about 100 chunk updates, 2..100"),
+          help="passes over the corpus; default: enough for about 100 chunk updates, 2..30"),
     Param("iterations", "int", 100, 1, 10000, help="inference iterations per document and chunk"),
     Param("chunksize", "int", None, 0, 1_000_000,
           help="documents per training chunk; default (or 0): about an eighth of the corpus, 64..2000, "
@@ -52,7 +52,8 @@ LDA_PARAMS = [
           help="drop terms in fewer documents than this; default: 5 (a tenth of the documents below 50)"),
     Param("no_above", "float", None, 0, 1.0,
           help="drop terms in more than this share of documents; default (or 0): 1.4/num_topics, at least "
-               "0.07, raised where the terms dropped would carry too much of the text (long documents)"),
+               "0.07, raised where the terms dropped would carry more than a tenth of the text (long "
+               "documents)"),
     Param("keep_n", "int", 10_000, 1, 10**8, help="keep at most this many terms, most frequent first"),
     Param("stoplist", "choice", "auto", choices=stoplists.CHOICES,
           help="stop words dropped from the LDA vocabulary (the corpus keeps them): smart, the "

@@ -78,12 +78,18 @@ def test_long_symbol_runs_and_huge_texts_do_not_reach_spacy_whole(tok):
 
 
 @pytest.mark.slow
-def test_two_processes_match_one(tmp_path):
+def test_two_processes_match_one(tmp_path, monkeypatch):
+    from textlatent.ingest import tokenize
     src = shared("20newsgroups", "20news-bydate.jsonl")
     texts = [json.loads(line)["text"] for _, line in zip(range(700), open(src, encoding="utf-8"))]
     one = list(tokenize_stream(texts, TokenizerSettings(), workers=1, chunk_size=100))
     two = list(tokenize_stream(iter(texts), TokenizerSettings(), workers=2, chunk_size=100))
     assert one == two and len(one) == 700 and sum(map(len, one)) > 50_000
+    # Workers that renew their spaCy pipeline every other chunk (to bound its string store)
+    # give the same tokens.
+    monkeypatch.setattr(tokenize, "REFRESH_CHUNKS", 2)
+    renewed = list(tokenize_stream(iter(texts), TokenizerSettings(), workers=2, chunk_size=50))
+    assert renewed == one
 
 
 def test_bad_settings():

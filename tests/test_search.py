@@ -229,6 +229,12 @@ def test_date_orders_and_filters_page_through_dated_then_undated_documents(confi
     assert pages(sort="-date") == [d["position"] for d in newest] + undated
     label = collections.Counter(d["label"] for d in dated).most_common(1)[0][0]
     assert pages(label=label) == [d["position"] for d in docs if d["label"] == label]
+    with config.read() as conn:         # the filter's choices: each label once, in order
+        corpus_id = db.get_corpus(conn, "mixed")["id"]
+        every = sorted({d["label"] for d in docs})
+        assert fts.labels(conn, corpus_id) == every and len(every) > 10
+        assert fts.labels(conn, corpus_id, limit=4) == every[:4]
+        assert fts.has_label(conn, corpus_id, label) and not fts.has_label(conn, corpus_id, label + "x")
     assert pages(label=label, sort="-date") == [d["position"] for d in newest if d["label"] == label] + [
         d["position"] for d in docs if not d["date"] and d["label"] == label]
     day = sorted(dated, key=lambda d: d["date"])[len(dated) // 2]["date"][:10]

@@ -220,16 +220,26 @@ def documents_at(conn, corpus_id, positions, with_text=True):
 
 
 def has_label(conn, corpus_id, label):
-    return conn.execute(text(f"SELECT 1 FROM tl_documents WHERE corpus_id = :c AND position < {_N_DOCS} "
+    # "+position": found in the label's index (walking the corpus by position to the
+    # label's first document took 160 ms at a million documents).
+    return conn.execute(text(f"SELECT 1 FROM tl_documents WHERE corpus_id = :c AND +position < {_N_DOCS} "
                              "AND label = :l LIMIT 1"),
                         {"c": corpus_id, "l": label}).first() is not None
 
 
 def labels(conn, corpus_id, limit=200):
-    """The corpus's distinct labels, in order (the first ``limit``)."""
-    return conn.execute(text(f"SELECT DISTINCT label FROM tl_documents WHERE corpus_id = :c AND position < {_N_DOCS} "
-                             "AND label IS NOT NULL ORDER BY label LIMIT :n"),
-                        {"c": corpus_id, "n": limit}).scalars().all()
+    """The corpus's distinct labels, in order (the first ``limit``): one seek in the label
+    index per label, from each to the next (DISTINCT read the whole index: 90 ms for 40
+    labels of a million documents)."""
+    q = text(f"SELECT label FROM tl_documents WHERE corpus_id = :c AND label > :after AND +position < {_N_DOCS} "
+             "ORDER BY label LIMIT 1")
+    out = []
+    after = conn.execute(text(f"SELECT label FROM tl_documents WHERE corpus_id = :c AND label IS NOT NULL "
+                              f"AND +position < {_N_DOCS} ORDER BY label LIMIT 1"), {"c": corpus_id}).scalar()
+    while after is not None and len(out) < limit:
+        out.append(after)
+        after = conn.execute(q, {"c": corpus_id, "after": after}).scalar()
+    return out
 
 
 def term_row(conn, corpus_id, term):

@@ -172,6 +172,7 @@ def render(results):
              "the candidate of best mean rank (NMI and c_npmi, medians of seeds 1-3) on the other sources' "
              "corpora, among those that trained within 2x tomotopy's time there; its figures on the held-out "
              "corpora are the held-out figures. Tuning runs skip the stored views (same training). "
+             + (sel["note"] + " " if sel.get("note") else "") +
              "Candidates: " + ", ".join(f"`{c}` {json.dumps(sel['candidates'][c])}" for c in cands) + ".", "",
              "| held out | chosen without it | corpus | NMI | c_npmi | train s | NMI tomotopy | c_npmi tomotopy "
              "| NMI notebook |", "|---|---|---|---|---|---|---|---|---|"]

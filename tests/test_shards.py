@@ -236,8 +236,36 @@ def test_phrases_scored_with_numpy_are_gensims_own(news_file):
     ours, gensims = learner.export(), learner.export_with_gensim()
     assert len(ours) > 20 and ours == gensims
     # Near the threshold too: with a threshold that half the candidate pairs pass.
-    learner.model.threshold = 1.0
+    learner.threshold = 1.0
     assert learner.export() == learner.export_with_gensim() and len(learner.export()) > len(ours)
+
+
+def test_phrase_counts_are_gensims_own_past_the_cap(news_file, monkeypatch):
+    """The learner's arrays count what gensim's Phrases counted, batch by batch, pruning
+    included: the same words and pairs, counts, min_reduce and phrases."""
+    from gensim.models.phrases import Phrases, original_scorer
+
+    from textlatent.ingest import phrases
+    from textlatent.ingest.sources import iter_sources
+    from textlatent.ingest.tokenize import TokenizerSettings, tokenize_stream
+    monkeypatch.setattr(phrases, "BATCH_DOCUMENTS", 50)
+    monkeypatch.setattr(phrases, "MAX_VOCABULARY", 20_000)
+    settings = TokenizerSettings()
+    learner = phrases.learn_phrases(settings)
+    model = Phrases(min_count=settings.phrase_min_count, threshold=settings.phrase_threshold, delimiter=" ",
+                    connector_words=frozenset(), max_vocab_size=20_000, scoring=original_scorer)
+    flush = learner._flush
+
+    def both():                 # gensim's add_vocab on each batch the learner counts
+        model.add_vocab([[learner.word_names[i] for i in doc.tolist()] for doc in learner.batch])
+        flush()
+    monkeypatch.setattr(learner, "_flush", both)
+    texts = [r["text"] for r in iter_sources([news_file], ReadOptions(label_field="label"))]
+    for tokens in tokenize_stream(texts, settings, workers=1):
+        learner.add(tokens)
+    assert learner.counts() == {"vocab": model.vocab, "min_reduce": model.min_reduce, "words": model.corpus_word_count}
+    assert model.min_reduce > 3            # pruned again and again
+    assert learner.export() == sorted(k.split(" ", 1) for k in model.export_phrases())
 
 
 def test_listings_leave_shard_jobs_out_unless_asked(news_file, tmp_path):

@@ -74,7 +74,9 @@ class CorpusWriter:
     def use_phrases(self, learned):
         """Set the phrases (the corpus's own once it has some, else ``learned``) before
         any tokens are encoded."""
-        self.pairs = {tuple(p) for p in (self.frozen if self.frozen is not None else (learned or []))}
+        # As given (sorted [a, b] pairs, each once): a set of tuples beside them took 34 MB
+        # at 20 Newsgroups x10's 340,000 phrases.
+        self.pairs = self.frozen if self.frozen is not None else (learned or [])
         self.encoder, self._shard_maps = Encoder(self.vocab, self.pairs), {}
 
     def beat(self):

@@ -74,6 +74,16 @@ def test_heatmap_time_chart_search_and_a_document_in_chromium(site, artifacts):
         found = _json(f"{base}/api/v1/corpora/speeches/documents?q=liberty")
         assert page.locator("#documents tbody tr").count() == len(found["documents"]) == min(50, found["total"])
         assert page.locator("#documents mark").first.text_content().lower() == "liberty"
+        # Every filter control lies inside the search card (each once ran to the page's edge,
+        # past the card, at 1,280 px), and the four fields share rows rather than one each.
+        boxes = page.evaluate("""() => {
+            const card = document.querySelector('form.doc-search').closest('section').getBoundingClientRect();
+            return [...document.querySelectorAll('form.doc-search .filters :is(select, input)')].map(e => {
+                const r = e.getBoundingClientRect();
+                return {name: e.name, left: r.left, right: r.right, top: r.top, card: [card.left, card.right]}; }); }""")
+        assert [b["name"] for b in boxes] == ["label", "topic", "date_from", "date_to", "sort"]
+        assert all(b["card"][0] < b["left"] and b["right"] < b["card"][1] for b in boxes), boxes
+        assert len({round(b["top"]) for b in boxes}) <= 3, boxes
         page.screenshot(path=str(artifacts / "documents-search.png"), full_page=True)
 
         page.click("#documents tbody tr >> nth=0 >> a")

@@ -116,3 +116,20 @@ def test_hosts_starting_together_create_the_schema_once(pg_config):
     errors = [p.communicate(timeout=120)[1].decode()[-500:] for p in procs]
     assert [p.returncode for p in procs] == [0, 0, 0], errors
     assert schema.schema_version(pg_config.engine) == schema.SCHEMA_VERSION
+
+
+def test_ingest_leaves_the_planner_statistics_of_what_it_wrote(pg_config):
+    """An ingest renews PostgreSQL's statistics of the tables it filled as it commits: the
+    planner knows the documents are there (without them it took 18,766 documents of a
+    corpus for 13 rows and tested each one's words in a search)."""
+    def tuples(conn, table):
+        return conn.execute(text("SELECT reltuples FROM pg_class WHERE relname = :t AND "
+                                 "relnamespace = current_schema()::regnamespace"), {"t": table}).scalar_one()
+
+    ingest(pg_config, "inaug", [str(SAMPLE / "inaugural")])
+    with pg_config.read() as conn:
+        assert [tuples(conn, t) for t in ("tl_documents", "tl_search")] == [59, 59]
+        assert tuples(conn, "tl_terms") == db.get_corpus(conn, "inaug")["n_terms"]
+    ingest(pg_config, "inaug", [str(SAMPLE / "state_of_the_union")])
+    with pg_config.read() as conn:
+        assert [tuples(conn, t) for t in ("tl_documents", "tl_search")] == [124, 124]

@@ -22,6 +22,7 @@ import uuid
 
 from ..errors import Conflict
 from ..store import queries as db
+from ..store import schema
 from .encode import Encoder
 from .tokenize import _chunked
 
@@ -151,6 +152,10 @@ class CorpusWriter:
             summary.phrases = len(self.pairs)
             if last is not None:
                 last(conn)
+        try:
+            schema.refresh_statistics(self.store.engine)
+        except Exception:        # the corpus is committed; the autovacuum renews them later
+            log.warning("could not renew the planner's statistics after the ingest", exc_info=True)
 
     def abandon(self):
         _abandon(self.store, self.corpus_id, self.owner, self.summary.created)

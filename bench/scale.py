@@ -160,6 +160,15 @@ def _timed(fn):
     return time.perf_counter() - t, value
 
 
+def _lda_figures(store, model_id):
+    """What the model recorded of itself: training seconds (the views apart), the passes
+    the defaults chose, and its quality (c_npmi over the whole corpus, NMI with the labels)."""
+    from textlatent.store import registry
+    _, m = registry.get_model(store, model_id)
+    keep = ("train_seconds", "coherence_c_npmi", "nmi_labels", "perplexity")
+    return {**{k: m["metrics"][k] for k in keep if k in m["metrics"]}, "passes": m["params"].get("passes")}
+
+
 def build(src, home, database_url, label_field):
     """Ingest, LDA, Word2Vec and a doc-topics export, each timed, with its peaks."""
     from textlatent.export import export
@@ -176,7 +185,7 @@ def build(src, home, database_url, label_field):
                          "tokens_per_s": round(s.tokens / seconds)}
         peaks.phase("lda")
         seconds, lda = _timed(lambda: train_lda(store, "news", LDA))
-        out["lda"] = {"seconds": round(seconds, 1), "model_id": lda}
+        out["lda"] = {"seconds": round(seconds, 1), "model_id": lda, **_lda_figures(store, lda)}
         peaks.phase("word2vec")
         seconds, w2v = _timed(lambda: train_word2vec(store, "news", W2V))
         out["word2vec"] = {"seconds": round(seconds, 1), "model_id": w2v}

@@ -50,12 +50,21 @@ def notebook_tokenize(texts):
     return [bigram[d] for d in docs]
 
 
-def notebook_tokens(name):
-    """:func:`notebook_tokenize` of the corpus's rows; cached on disk."""
-    cache = WORK / "quality" / f"{name}.notebook-tokens.json"
+def same_text(text):
+    """The text textlatent's tokenizer reads of a row by default: e-mail headers, quotes
+    and signatures removed when the text starts like an e-mail (``--email auto``), URLs,
+    e-mail addresses and runs of 50 characters without a space removed."""
+    from textlatent.ingest.tokenize import TokenizerSettings, preclean
+    return preclean(text, TokenizerSettings())
+
+
+def notebook_tokens(name, stripped=False):
+    """:func:`notebook_tokenize` of the corpus's rows (``stripped``: of the text textlatent
+    reads of them, :func:`same_text`); cached on disk."""
+    cache = WORK / "quality" / f"{name}.notebook-tokens{'-stripped' if stripped else ''}.json"
     if cache.exists():
         return json.loads(cache.read_text())
-    docs = notebook_tokenize([r["text"] for r in _rows(name)])
+    docs = notebook_tokenize([same_text(r["text"]) if stripped else r["text"] for r in _rows(name)])
     cache.parent.mkdir(parents=True, exist_ok=True)
     tmp = cache.with_suffix(".tmp")
     tmp.write_text(json.dumps(docs))
@@ -83,14 +92,14 @@ def notebook_lda(docs, labels, num_topics, seed):
             "topics": top}
 
 
-def q_notebook(name, num_topics, seed):
-    return notebook_lda(notebook_tokens(name), [r["label"] for r in _rows(name)], num_topics, seed)
+def q_notebook(name, num_topics, seed, stripped=False):
+    return notebook_lda(notebook_tokens(name, stripped), [r["label"] for r in _rows(name)], num_topics, seed)
 
 
-def q_tomotopy(name, num_topics, seed, iterations=1000):
+def q_tomotopy(name, num_topics, seed, iterations=1000, stripped=False):
     from .child import tomotopy_lda
     labels = [r["label"] for r in _rows(name)]
-    return tomotopy_lda(notebook_tokens(name), labels, num_topics, seed, iterations, min_df=5)
+    return tomotopy_lda(notebook_tokens(name, stripped), labels, num_topics, seed, iterations, min_df=5)
 
 
 def stats_of(name):

@@ -133,3 +133,32 @@ def test_ingest_leaves_the_planner_statistics_of_what_it_wrote(pg_config):
     ingest(pg_config, "inaug", [str(SAMPLE / "state_of_the_union")])
     with pg_config.read() as conn:
         assert [tuples(conn, t) for t in ("tl_documents", "tl_search")] == [124, 124]
+
+
+def test_a_search_of_many_matches_is_counted_by_estimate_and_still_finds_them_all(pg_config, tmp_path,
+                                                                                    monkeypatch):
+    """Past EXACT_COUNT_UP_TO expected matches, PostgreSQL's count is the planner's estimate
+    (``total_exact`` False) until the last page, which gives the exact number; the pages
+    still hold exactly the documents with the words, in order."""
+    from .conftest import write_news
+    from textlatent.explore.search import list_documents
+    from textlatent.store import search as fts
+
+    from .test_search import _all_docs, assert_search_is_exact
+    ingest(pg_config, "inaug", [str(SAMPLE / "inaugural")])
+    ingest(pg_config, "news", [str(write_news(tmp_path / "news.jsonl", per_group=100))])
+    monkeypatch.setattr(fts, "EXACT_COUNT_UP_TO", 3)
+    assert_search_is_exact(pg_config, "news")
+    docs = _all_docs(pg_config, "news")
+    common = max(("the", "and", "of"), key=lambda w: sum(w in fts.words(d["text"]) for d in docs))
+    want = [d["position"] for d in docs if common in fts.words((d["title"] or "") + " " + d["text"])]
+    first = list_documents(pg_config, "news", q=common, limit=10)
+    assert first["total_exact"] is False and first["total"] > 10
+    assert [d["position"] for d in first["documents"]] == want[:10]
+    last = list_documents(pg_config, "news", q=common, limit=10, offset=(len(want) - 1) // 10 * 10)
+    assert last["total_exact"] is True and last["total"] == len(want)
+    # With a filter the count stays exact.
+    speeches = _all_docs(pg_config, "inaug")
+    dated = list_documents(pg_config, "inaug", q=common, date_from="1900", limit=10)
+    assert dated["total_exact"] is True and dated["total"] == sum(
+        1 for d in speeches if d["date"] >= "1900" and common in fts.words((d["title"] or "") + " " + d["text"]))

@@ -159,7 +159,8 @@ def spec():
         "/corpora/{name}/documents": {
             "get": {"summary": "The corpus's documents, paged: full-text search, filters, sorting "
                                '-> {"documents": [{position, doc_id, title, label, date, snippet, highlights}], '
-                               '"total"}', "parameters": [
+                               '"total", "total_exact"} (total_exact false: on PostgreSQL, the estimate of a search\'s '
+                               'many matches)', "parameters": [
                 NAME, _query("q", {"type": "string", "maxLength": 1000}, "documents holding every word"),
                 _query("label", {"type": "string"}), _query("topic", {"type": "integer"}, "dominant topic"),
                 _query("date_from", {"type": "string"}, "ISO 8601, inclusive"),

@@ -16,7 +16,7 @@ from .base import cli, emit, store_of
 @click.option("--limit", default="20", show_default=True, help="Documents to show (1..100; the API's default is 50).")
 @click.option("--offset", default="0", show_default=True, help="Documents to skip.")
 @click.option("--model", "model_id", help="The LDA model for --topic and share:K (default: the newest).")
-@click.option("--json", "as_json", is_flag=True, help='Print {"documents": [...], "total": N}.')
+@click.option("--json", "as_json", is_flag=True, help='Print {"documents": [...], "total": N, "total_exact": true}.')
 @click.pass_context
 def documents(ctx, corpus, q, label, topic, date_from, date_to, sort, limit, offset, model_id, as_json):
     """List, search and filter a corpus's documents.
@@ -37,7 +37,8 @@ def documents(ctx, corpus, q, label, topic, date_from, date_to, sort, limit, off
             click.echo(f"{d['position']:>7}  {d['title'] or d['doc_id']}" + (f"  [{facts}]" if facts else ""))
             click.echo(f"         {d['snippet']}")
         shown = len(r["documents"])
-        click.echo(f"{r['total']:,} documents" + (f", {shown} shown" if shown < r["total"] else ""))
+        about = "" if r["total_exact"] else "about "
+        click.echo(f"{about}{r['total']:,} documents" + (f", {shown} shown" if shown < r["total"] else ""))
     emit(result, as_json, text)
 
 

@@ -28,7 +28,8 @@ SORT_HELP = "position, date (oldest first), -date (newest first), or share:K (th
 def list_documents(store, corpus_name, q=None, label=None, topic=None, date_from=None, date_to=None,
                    sort=None, limit=50, offset=0, model_id=None, prepare_missing=False):
     """``{"documents": [{position, doc_id, title, label, date, snippet, highlights}], "total",
-    "model_id"}``: the corpus's documents that hold every word of ``q`` and match the
+    "total_exact", "model_id"}`` (``total_exact`` False: ``total`` is PostgreSQL's estimate
+    of a search's many matches, see :data:`.store.search.EXACT_COUNT_UP_TO`): the corpus's documents that hold every word of ``q`` and match the
     filters, the ``limit`` after ``offset`` in ``sort`` order. ``snippet`` is the text
     around the first match (or the text's start), ``highlights`` the ``[start, end]``
     ranges of the searched words in it. ``topic`` (dominant topic) and ``share:K`` use
@@ -61,12 +62,13 @@ def list_documents(store, corpus_name, q=None, label=None, topic=None, date_from
     date_before = dates.end_bound(end) if end else None
     with store.read() as conn:
         if model is None:
-            rows, total = fts.find(conn, corpus["id"], words, label, start, date_before, sort,
-                                   page["limit"], page["offset"])
+            rows, total, exact = fts.find(conn, corpus["id"], words, label, start, date_before, sort,
+                                          page["limit"], page["offset"])
         else:
             rows, total = _by_topic(store, conn, corpus, model, words, label, start, date_before, sort,
                                     topic, share_topic, page, prepare_missing)
-    return {"documents": [_row(r, words) for r in rows], "total": total,
+            exact = True
+    return {"documents": [_row(r, words) for r in rows], "total": total, "total_exact": exact,
             "model_id": model["id"] if model else None}
 
 
@@ -125,7 +127,7 @@ def _by_topic(store, conn, corpus, model, words, label, start, date_before, sort
     the database in ``sort`` order, then the model's arrays filter and order them."""
     theta = model_arrays(store, model)["doc_topics"]
     if words or label is not None or start is not None or date_before is not None or sort != "position":
-        positions, _ = fts.find(conn, corpus["id"], words, label, start, date_before, sort, positions_only=True)
+        positions, _, _ = fts.find(conn, corpus["id"], words, label, start, date_before, sort, positions_only=True)
         positions = np.asarray(positions, dtype=np.int64)
     else:
         positions = np.arange(corpus["n_docs"], dtype=np.int64)

@@ -15,6 +15,7 @@ EXACT_MAX = 8192      # brute force below this many points: one matrix product p
 LEAF = 256
 TREES = 8
 BLOCK = 1024
+MERGE_BLOCK = 65536
 
 
 def knn(unit, k, seed=1):
@@ -84,7 +85,9 @@ def _leaves(unit, rng):
 
 def _forest(unit, k, rng):
     n = len(unit)
-    cand = np.full((n, TREES * k), -1, dtype=np.int64)
+    # Candidates as int32, merged a block of rows at a time: at a million points merging
+    # all at once (int64 lists, their sort order, copies) peaked at 5.3 GB.
+    cand = np.full((n, TREES * k), -1, dtype=np.int32)
     sims = np.full((n, TREES * k), -np.inf, dtype=np.float32)
     for t in range(TREES):
         for leaf in _leaves(unit, rng):
@@ -93,7 +96,11 @@ def _forest(unit, k, rng):
             p = np.argpartition(-s, kk - 1, axis=1)[:, :kk]
             cand[leaf, t * k:t * k + kk] = leaf[p]
             sims[leaf, t * k:t * k + kk] = np.take_along_axis(s, p, 1)
-    return _merge(cand, sims, k)
+    idx, out = np.empty((n, k), dtype=np.int64), np.empty((n, k), dtype=np.float32)
+    for start in range(0, n, MERGE_BLOCK):
+        rows = slice(start, start + MERGE_BLOCK)
+        idx[rows], out[rows] = _merge(cand[rows].astype(np.int64), sims[rows], k)
+    return idx, out
 
 
 def _refine(unit, idx, sims, k, fan=8):

@@ -76,7 +76,8 @@ def render(results=None):
         by.setdefault(key.split("/")[0], []).append(r)
     lines = ["## same_text", "", "`python -m bench.same_text`: " + __doc__.split("\n\n")[1].replace("\n", " ")
              + f" {results['machine']['date']}, {results['machine']['cores']} cores; medians over the seeds run "
-             "(NMI / c_npmi / train s); tomotopy on the raw rows is the suite's baseline, run again beside.", "",
+             "(NMI / c_npmi / train s); tomotopy on the raw rows is the suite's baseline, run again beside. "
+             + results.get("note", ""), "",
              "| corpus | seeds | " + " | ".join(SYSTEMS) + " |", "|---|---|" + "---|" * len(SYSTEMS)]
     for name, runs in by.items():
         cells = []

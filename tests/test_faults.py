@@ -55,8 +55,9 @@ def test_kill_9_mid_ingest_leaves_no_partial_corpus(config, tmp_path, worker_fac
     retried = jobs.retry(config, job["id"])                   # the uploaded file was kept for this
     worker_factory(config)
     done = wait_for(config, retried["id"])
+    assert done["status"] == "finished", (done["status"], done["error"], done["message"])
     n_docs = corpus_row(config, "news")["n_docs"]
-    assert done["status"] == "finished" and n_docs > 3000
+    assert n_docs > 3000
     with config.read() as conn:
         assert conn.execute(text("SELECT count(*) FROM tl_documents")).scalar() == n_docs
     assert not os.path.exists(config.path(job["params"]["upload_dir"]))

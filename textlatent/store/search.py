@@ -202,7 +202,7 @@ def find(conn, corpus_id, query_words=(), label=None, date_from=None, date_befor
     exact = True
     if unfiltered:
         # No filter: the corpus row knows the count, no need to count a million rows.
-        total = conn.execute(text(f"SELECT {_N_DOCS}"), params).scalar_one()
+        total = params["n"] if "n" in params else conn.execute(text(f"SELECT {_N_DOCS}"), params).scalar_one()
     elif (pg_search and len(where) == 3 and sort == "position"
           and (estimate := _estimated_matches(conn, params)) > EXACT_COUNT_UP_TO):
         total, exact = estimate, False

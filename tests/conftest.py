@@ -251,8 +251,16 @@ class Worker:
         self.log.close()
 
 
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    # Keep each phase's report on the test, for fixtures that say more when it failed.
+    outcome = yield
+    report = outcome.get_result()
+    setattr(item, "report_" + report.when, report)
+
+
 @pytest.fixture
-def worker_factory():
+def worker_factory(request):
     started = []
 
     def start(config):
@@ -262,6 +270,14 @@ def worker_factory():
     yield start
     for w in started:
         w.stop()
+    call = getattr(request.node, "report_call", None)
+    if call is not None and call.failed:
+        # A job that failed in a worker says why in the worker's log, which the test
+        # process does not see; CI keeps nothing else of it.
+        for w in started:
+            with open(w.log.name, "rb") as fh:
+                tail = fh.read()[-6000:].decode("utf-8", "replace")
+            print(f"--- the last of {w.log.name} ---\n{tail}", file=sys.stderr)
 
 
 def wait_for(config, job_id, states=jobs.ENDED, timeout=180, until=None):

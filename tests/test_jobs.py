@@ -47,7 +47,9 @@ def test_ingest_and_training_run_through_the_sqlite_queue(config, tmp_path, work
 @pytest.mark.slow
 def test_progress_is_visible_while_a_job_runs_and_cancel_stops_it(config, tmp_path, worker_factory):
     worker_factory(config)
-    n_docs = wait_for(config, upload_news(config, tmp_path)["id"])["result"]["documents"]
+    ingest = wait_for(config, upload_news(config, tmp_path)["id"])
+    assert ingest["status"] == "finished", ingest["error"]
+    n_docs = ingest["result"]["documents"]
     before = model_dirs(config)
     job = jobs.submit(config, "lda", "news", {"num_topics": 4, "passes": 1000})
     running = wait_for(config, job["id"], ("running",), until=lambda j: j["done"] > 0)

@@ -162,3 +162,43 @@ def test_a_search_of_many_matches_is_counted_by_estimate_and_still_finds_them_al
     dated = list_documents(pg_config, "inaug", q=common, date_from="1900", limit=10)
     assert dated["total_exact"] is True and dated["total"] == sum(
         1 for d in speeches if d["date"] >= "1900" and common in fts.words((d["title"] or "") + " " + d["text"]))
+
+
+@pytest.mark.parametrize("margin, batch", [(4, 500), (1e-6, 1), (1e9, 3)],
+                         ids=["defaults", "walk-fails-list-one-at-a-time", "list-at-once"])
+def test_search_pages_are_exact_however_they_are_found(pg_config, tmp_path, monkeypatch, margin, batch):
+    """A search's page is found by a bounded walk in position order or from the list of
+    its matches in id order (store/search.py: _first_matches); either way the pages hold
+    exactly the documents with the words, in order, also in a corpus whose documents' ids
+    straddle another corpus's (appended after it) and for a word only its later part holds."""
+    from textlatent.store import search as fts
+
+    from .conftest import write_news
+    from .test_search import _all_docs, _found, assert_search_is_exact
+    ingest(pg_config, "inaug", [str(SAMPLE / "inaugural")])
+    ingest(pg_config, "news", [str(write_news(tmp_path / "news.jsonl", per_group=20))])
+    ingest(pg_config, "inaug", [str(SAMPLE / "state_of_the_union")])
+    with pg_config.read() as conn:
+        ids = {name: conn.execute(text("SELECT min(d.id), max(d.id) FROM tl_documents d JOIN tl_corpora c "
+                                       "ON c.id = d.corpus_id WHERE c.name = :n"), {"n": name}).one()
+               for name in ("inaug", "news")}
+    assert ids["inaug"][0] < ids["news"][0] < ids["news"][1] < ids["inaug"][1]
+    monkeypatch.setattr(fts, "WALK_MARGIN", margin)
+    monkeypatch.setattr(fts, "MATCH_BATCH", batch)
+    monkeypatch.setattr(fts, "EXACT_COUNT_UP_TO", 3)
+    assert_search_is_exact(pg_config, "inaug")
+    docs = _all_docs(pg_config, "inaug")
+    words_of = [set(fts.words((d["title"] or "") + " " + d["text"])) for d in docs]
+    early = set().union(*words_of[:59])
+    late = max((w for w in set().union(*words_of[59:]) - early if w.isalpha()),
+               key=lambda w: (sum(w in ws for ws in words_of), w))
+    want = [d["position"] for d, ws in zip(docs, words_of) if late in ws]
+    assert len(want) >= 10 and min(want) >= 59
+    assert _found(pg_config, "inaug", late) == want
+    page = list_documents_page(pg_config, "inaug", late, limit=5, offset=3)
+    assert page == want[3:8]
+
+
+def list_documents_page(store, name, q, limit, offset):
+    from textlatent.explore.search import list_documents
+    return [d["position"] for d in list_documents(store, name, q=q, limit=limit, offset=offset)["documents"]]

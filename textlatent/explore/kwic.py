@@ -75,12 +75,19 @@ def kwic(store, corpus_name, word, limit=20, offset=0, width=WIDTH):
 
 
 def _holding(store, corpus_id, term_id, per_chunk=20):
-    """Yield lists of ``(position, occurrences)`` of the documents holding ``term_id``, in order."""
+    """Yield lists of ``(position, occurrences)`` of the documents holding ``term_id``, in
+    order. The token streams are read in batches that start small (a frequent word's first
+    page is in the first few hundred documents) and grow (a rare word's may be far in), and
+    a batch's streams are searched in one array."""
     chunk = []
-    for position, blob in db.iter_token_blobs(store, corpus_id):
-        n = int(np.count_nonzero(np.frombuffer(blob, dtype="<u4") == term_id))
-        if n:
-            chunk.append((position, n))
+    for rows in db.iter_token_batches(store, corpus_id, first=256, most=8192):
+        lengths = np.fromiter((len(blob) // 4 for _, blob in rows), dtype=np.int64, count=len(rows))
+        hits = np.flatnonzero(np.frombuffer(b"".join(blob for _, blob in rows), dtype="<u4") == term_id)
+        if not hits.size:
+            continue
+        counts = np.bincount(np.searchsorted(np.cumsum(lengths), hits, side="right"), minlength=len(rows))
+        for i in np.flatnonzero(counts):
+            chunk.append((rows[i][0], int(counts[i])))
             if len(chunk) >= per_chunk:
                 yield chunk
                 chunk = []

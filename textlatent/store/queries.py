@@ -188,7 +188,15 @@ def drop_staged(conn, corpus_id):
 
 def iter_token_blobs(store, corpus_id, batch=2000):
     """Yield ``(position, blob)`` in corpus order, reading ``batch`` rows per query."""
-    last = -1
+    for rows in iter_token_batches(store, corpus_id, batch, batch):
+        yield from rows
+
+
+def iter_token_batches(store, corpus_id, first=2000, most=2000):
+    """Yield lists of ``(position, blob)`` in corpus order, one list per query: the first of
+    ``first`` rows, each next one twice as many up to ``most`` (a reader that may stop
+    early, as KWIC's first page, reads little)."""
+    last, batch = -1, first
     while True:
         with store.read() as conn:
             rows = conn.execute(
@@ -197,9 +205,8 @@ def iter_token_blobs(store, corpus_id, batch=2000):
                 .order_by(documents.c.position).limit(batch)).all()
         if not rows:
             return
-        for r in rows:
-            yield r.position, r.tokens
-        last = rows[-1].position
+        yield [(r.position, r.tokens) for r in rows]
+        last, batch = rows[-1].position, min(most, 2 * batch)
 
 
 def iter_documents(store, corpus_id, columns=("position", "doc_key", "title", "label"), batch=2000):

@@ -90,7 +90,8 @@ def test_search_on_postgresql_finds_exactly_the_documents_holding_the_words(pg_c
     news = write_news(tmp_path / "news.jsonl", per_group=100)
     ingest(pg_config, "news", [str(news)])
     assert_search_is_exact(pg_config, "news")
-    assert_search_is_exact(pg_config, "inaug")
+    assert_search_is_exact(pg_config, "inaug")      # ids broken by news's
+    assert_search_is_exact(pg_config, "news")       # ids in one run: positions from ids
     docs = _all_docs(pg_config, "inaug")
     assert _found(pg_config, "inaug", "war", date_from="1900", date_to="1949", sort="-date") == [
         d["position"] for d in sorted(docs, key=lambda d: d["date"], reverse=True)
@@ -169,8 +170,9 @@ def test_a_search_of_many_matches_is_counted_by_estimate_and_still_finds_them_al
 def test_search_pages_are_exact_however_they_are_found(pg_config, tmp_path, monkeypatch, margin, batch):
     """A search's page is found by a bounded walk in position order or from the list of
     its matches in id order (store/search.py: _first_matches); either way the pages hold
-    exactly the documents with the words, in order, also in a corpus whose documents' ids
-    straddle another corpus's (appended after it) and for a word only its later part holds."""
+    exactly the documents with the words, in order, and the counts are exact: in a corpus
+    whose documents' ids are one run and in one whose ids straddle another corpus's
+    (appended after it), also for a word only its later part holds."""
     from textlatent.store import search as fts
 
     from .conftest import write_news
@@ -186,7 +188,8 @@ def test_search_pages_are_exact_however_they_are_found(pg_config, tmp_path, monk
     monkeypatch.setattr(fts, "WALK_MARGIN", margin)
     monkeypatch.setattr(fts, "MATCH_BATCH", batch)
     monkeypatch.setattr(fts, "EXACT_COUNT_UP_TO", 3)
-    assert_search_is_exact(pg_config, "inaug")
+    assert_search_is_exact(pg_config, "inaug")      # ids broken by news's
+    assert_search_is_exact(pg_config, "news")       # ids in one run: positions from ids
     docs = _all_docs(pg_config, "inaug")
     words_of = [set(fts.words((d["title"] or "") + " " + d["text"])) for d in docs]
     early = set().union(*words_of[:59])
@@ -197,6 +200,15 @@ def test_search_pages_are_exact_however_they_are_found(pg_config, tmp_path, monk
     assert _found(pg_config, "inaug", late) == want
     page = list_documents_page(pg_config, "inaug", late, limit=5, offset=3)
     assert page == want[3:8]
+    # Exact counts on the first page, for each corpus, of words every document holds to one only.
+    from textlatent.explore.search import list_documents
+    monkeypatch.setattr(fts, "EXACT_COUNT_UP_TO", 10**9)
+    for name in ("news", "inaug"):
+        docs = _all_docs(pg_config, name)
+        words_of = [set(fts.words((d["title"] or "") + " " + d["text"])) for d in docs]
+        for word in assert_search_is_exact(pg_config, name)[:3] + ["the"]:
+            r = list_documents(pg_config, name, q=word, limit=5)
+            assert r["total_exact"] and r["total"] == sum(word in ws for ws in words_of), (name, word)
 
 
 def list_documents_page(store, name, q, limit, offset):

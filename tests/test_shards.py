@@ -192,6 +192,35 @@ def test_a_shard_whose_worker_died_is_tokenized_by_the_ingest_job(news_file, uns
     assert snapshot(store, "news") == unsharded[1]
 
 
+def test_a_shard_the_queue_refuses_is_tokenized_by_the_ingest_job(news_file, unsharded, tmp_path, monkeypatch):
+    """A queue that fails to take a shard's message (huey's SQLite queue said "database
+    is locked" once on a loaded machine) does not fail the ingest: its job tokenizes
+    every shard nobody started, and the corpus is the one an unsharded ingest makes."""
+    import sqlite3
+
+    from textlatent.jobs.queue import Queue
+    store = _store(tmp_path, shard_documents=200)
+    job = _upload(store, news_file)
+    offered = tmp_path / "offered"           # the job runs in a process of its own
+    real = Queue.run_job
+
+    def refusing(self, job_id):
+        with store.read() as conn:
+            kind = db.get_job(conn, job_id)["kind"]
+        if kind == sharding.KIND:
+            with open(offered, "a") as fh:
+                fh.write(f"{job_id}\n")
+            raise sqlite3.OperationalError("database is locked")
+        return real(self, job_id)
+    monkeypatch.setattr(Queue, "run_job", refusing)
+    jobs.run_job(store, job["id"])
+    job = jobs.get(store, job["id"])
+    assert job["status"] == "finished", job["error"]
+    assert len(offered.read_text().split()) == job["result"]["shards"] >= 3
+    assert {j["status"] for j in _shard_jobs(store, job["id"])} == {"finished"}
+    assert snapshot(store, "news") == unsharded[1]
+
+
 @pytest.mark.slow
 def test_cancelling_a_sharded_ingest_cancels_its_shards_and_leaves_nothing(news_file, tmp_path):
     store = _store(tmp_path, shard_documents=100)

@@ -60,7 +60,14 @@ def run_ingest(store, job, staged, read_options, settings, progress):
         with store.write() as conn:
             job_id = db.insert_job(conn, KIND, name, params)
         shards.append(_Shard(index, key, documents, job_id))
-        queue.run_job(job_id)
+        try:
+            queue.run_job(job_id)
+        except Exception:
+            # The queue only offers the shard to other workers; this job tokenizes every
+            # shard no one has started. huey's SQLite queue once answered "database is
+            # locked" after 30 s on a loaded machine, and the whole ingest failed for it.
+            log.warning("shard %d (job %d) could not be queued; this ingest job will tokenize it",
+                        index, job_id, exc_info=True)
 
     commit = None
     try:

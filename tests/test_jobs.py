@@ -207,3 +207,42 @@ def test_a_queue_connection_waits_while_another_process_locks_the_new_file(tmp_p
     monkeypatch.setattr(SqliteStorage, "_create_connection", broken)
     with pytest.raises(sqlite3.OperationalError, match="disk I/O"):
         _sqlite_storage()("t", filename=str(tmp_path / "other.db"), timeout=5)
+
+
+def test_a_job_process_forked_while_a_thread_uses_the_queue_can_queue(config):
+    """A job's process is forked from the worker while the consumer's threads use the
+    SQLite queue. Forked inside one of their transactions, it inherited SQLite's record of
+    the lock, and its first message (an ingest queueing a shard) waited 30 s, then failed.
+    The fork now waits for the queue's transaction to end, and the child makes its own."""
+    import threading
+
+    from textlatent.jobs.queue import forget_queues
+    queue = get_queue(config.config)
+    queue.pending()                                   # the queue file and its tables exist
+    inside, release = threading.Event(), threading.Event()
+
+    def hold():
+        with queue.huey.storage.db(commit=True) as cursor:   # as huey's scheduler thread does
+            cursor.execute("SELECT count(*) FROM task")
+            inside.set()
+            release.wait(5)
+    holder = threading.Thread(target=hold)
+    holder.start()
+    assert inside.wait(5)
+    threading.Timer(0.5, release.set).start()
+    started = time.monotonic()
+    pid = schema.quiet_fork(wait=10)
+    if pid == 0:                                      # the child: queue a message, or say why not
+        code = 1
+        try:
+            forget_queues()
+            get_queue(config.config).huey.storage.enqueue(b"probe", 0)
+            code = 0
+        finally:
+            os._exit(code)
+    forked_after = time.monotonic() - started
+    holder.join()
+    _, status = os.waitpid(pid, 0)
+    assert os.waitstatus_to_exitcode(status) == 0
+    assert forked_after >= 0.4                        # it waited for the transaction
+    assert queue.pending() == 1

@@ -5,11 +5,13 @@ The queue only carries job ids (the job itself is a database row, see
 knows nothing of jobs: the worker hands it the function that runs one.
 """
 
+import contextlib
 import logging
 import os
 import threading
 
 from ..errors import InvalidInput
+from ..store.schema import outside_fork
 
 log = logging.getLogger(__name__)
 
@@ -58,6 +60,15 @@ def _sqlite_storage():
     from huey.storage import SqliteStorage
 
     class WaitingSqliteStorage(SqliteStorage):
+        @contextlib.contextmanager
+        def db(self, commit=False, close=False):
+            # A job's process is forked from the worker while the consumer's threads use
+            # the queue: forked inside one of their transactions, it inherited SQLite's
+            # record of the lock and its first message ("queue this shard") waited 30 s
+            # for it, then failed the ingest. Forks wait for the queue as for the database.
+            with outside_fork(), super().db(commit, close) as cursor:
+                yield cursor
+
         def _create_connection(self):
             deadline = time.monotonic() + self._timeout
             while True:
@@ -80,6 +91,15 @@ def _make_huey(config):
     if url.startswith(("redis://", "rediss://", "unix://")):
         return RedisHuey("textlatent", url=url, results=False, utc=True)
     raise InvalidInput(f"TEXTLATENT_QUEUE_URL must be a redis:// URL (or unset for SQLite), not {url[:100]!r}")
+
+
+def forget_queues():
+    """In a forked child (a job's process): drop the parent's queues without closing their
+    SQLite connections (closing them here would act on the parent's), so that new ones,
+    with connections of this process, are made."""
+    global _lock
+    _lock = threading.Lock()
+    _queues.clear()
 
 
 def get_queue(config):

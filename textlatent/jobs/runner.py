@@ -36,6 +36,7 @@ from ..store.schema import now
 from . import procs
 from .kinds import KINDS, workdir_prefix
 from .liveness import is_stale, process_alive, worker_name
+from .queue import forget_queues
 
 log = logging.getLogger(__name__)
 
@@ -86,6 +87,7 @@ def run_job(store, job_id):
 def _run_in_child(config, job, owner, shared):
     from ..store import Store
     schema.forget_engines()          # the parent's pooled connections are not this process's
+    forget_queues()                  # nor its queue's
     store = Store(config)
     store.on_commit = functools.partial(_finish_owned, job_id=job["id"], owner=owner)
 

@@ -305,6 +305,12 @@ class _ForkGuard:
 _guard = _ForkGuard()
 
 
+def outside_fork():
+    """A block a fork waits out (see :class:`_ForkGuard`), for SQLite that is not an
+    engine's: the job queue's file."""
+    return _guard.open()
+
+
 def quiet_fork(wait=10.0):
     """``os.fork()`` at a moment when no thread of this process is inside a transaction
     (waiting at most ``wait`` seconds for one); returns what ``os.fork`` returns."""

@@ -1,14 +1,16 @@
 """Pages that stay fast at any size: what a request reads, and the schema migration that
 moved the phrases out of the corpus row."""
 
+import gc
 import json
 import os
+import weakref
 
 import numpy as np
 import pytest
 from sqlalchemy import event
 
-from textlatent.explore import inference
+from textlatent.explore import inference, lasting
 from textlatent.explore.topics import model_arrays, topic_documents
 from textlatent.ingest import ingest
 from textlatent.ingest.pipeline import content_hash
@@ -251,3 +253,40 @@ def test_the_corpus_page_reads_its_overview_once_per_version(config, tmp_path):
     ingest(config, "c", [_texts(tmp_path / "b.jsonl", 10, "new")])
     after = views.corpus_page(config, "c")["overview"]
     assert (first["documents"], after["documents"]) == (40, 50) and after["vocabulary"] > first["vocabulary"]
+
+
+@pytest.fixture
+def unfrozen():
+    yield
+    gc.unfreeze()
+
+
+def test_a_cache_load_is_moved_out_of_the_collectors_sweeps(unfrozen):
+    class Node:
+        pass
+
+    @lasting.cache(1)
+    def load(key):
+        node = Node()
+        node.self = node            # a cycle: only the collector frees it
+        return node
+
+    first = load("a")
+    assert gc.is_tracked(first)
+    assert not any(o is first for o in gc.get_objects())      # frozen: no generation holds it
+    assert gc.get_freeze_count() > 0
+    assert load("a") is first
+    gone = weakref.ref(first)
+    del first
+    load("b")                       # evicts "a"; the next settle collects its cycle
+    assert gone() is None
+
+
+def test_a_corpus_tokenizer_once_loaded_is_out_of_the_collectors_sweeps(config, unfrozen):
+    inference._tokenizer.cache_clear()
+    gc.unfreeze()
+    ingest(config, "sample", [str(SAMPLE / "inaugural")])
+    with config.read() as conn:
+        corpus = db.get_corpus(conn, "sample")
+    tokenizer = inference.tokenizer_of(corpus)
+    assert not any(o is tokenizer for o in gc.get_objects())

@@ -21,6 +21,7 @@ def _serve(config, host, port, threads, worker):
 
     from ..ingest.uploads import clean_orphans
     from ..jobs.worker import start_reaper
+    from ..explore.lasting import settle
     from ..store import Store
 
     app = create_app(config, trusted_hosts=_trusted_hosts(host))
@@ -30,6 +31,7 @@ def _serve(config, host, port, threads, worker):
         click.echo(f"removed {removed} upload folder(s) that no job names (a server stopped while staging)")
     # Jobs of workers that died read as failed at once; this writes them so (and cleans up).
     start_reaper(store)
+    settle()          # the modules just imported: out of the collector's full sweeps from now on
 
     # SIGTERM (a service manager, a test) stops like Ctrl-C, so the worker is stopped too.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))

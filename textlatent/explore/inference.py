@@ -1,6 +1,5 @@
 """Inference on new text: a text's topic mixture under a stored LDA model, tokenized as its corpus was."""
 
-import functools
 import json
 import os
 import threading
@@ -13,9 +12,10 @@ from ..ingest.phrases import apply_phrases
 from ..ingest.tokenize import Tokenizer, TokenizerSettings
 from ..store import queries as db
 from ..store import registry
+from . import lasting
 
 
-@functools.lru_cache(maxsize=4)
+@lasting.cache(4)
 def _lda_for_inference(folder):
     from gensim.models import LdaModel
 
@@ -31,7 +31,7 @@ def _lda_for_inference(folder):
     return model, {t: i for i, t in enumerate(vocab)}
 
 
-@functools.lru_cache(maxsize=4)
+@lasting.cache(4)
 def _tokenizer(settings_json):
     return Tokenizer(TokenizerSettings.from_dict(json.loads(settings_json)))
 
@@ -55,6 +55,7 @@ def _corpus_pairs(store, corpus):
             if len(_pairs) >= 8:
                 _pairs.clear()
             _pairs[key] = hit
+        lasting.settle()
     return hit
 
 

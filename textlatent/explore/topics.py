@@ -13,12 +13,12 @@ from ..errors import InvalidInput, ViewUnavailable
 from ..params import Param, validate
 from ..store import queries as db
 from ..store import registry
-from . import snippets
+from . import lasting, snippets
 
 TOPN_MAX = 1000
 
 
-@functools.lru_cache(maxsize=8)
+@lasting.cache(8)
 def _arrays(folder):
     load = functools.partial(np.load, mmap_mode="r", allow_pickle=False)
     top = os.path.join(folder, "topic_docs.npy")
@@ -30,7 +30,7 @@ def _arrays(folder):
     }
 
 
-@functools.lru_cache(maxsize=8)
+@lasting.cache(8)
 def _term_index(folder):
     return {t: i for i, t in enumerate(_arrays(folder)["vocab"])}
 

@@ -14,6 +14,7 @@ import numpy as np
 from ..errors import InvalidInput, WordNotFound
 from ..params import Param, validate
 from ..store import registry
+from . import lasting
 from .inference import corpus_terms
 
 TOPN_MAX = 1000
@@ -88,7 +89,7 @@ class Vectors:
         return [(self.words[i], round(float(scores[i]), 5)) for i in top]
 
 
-@functools.lru_cache(maxsize=8)
+@lasting.cache(8)
 def _vectors(folder):
     return Vectors(folder)
 

@@ -76,9 +76,44 @@ def test_failed_ingest_is_atomic_on_postgresql(pg_config, tmp_path):
     with engine.read() as conn:
         c = db.get_corpus(conn, "inaug")
         assert db.load_terms(conn, c["id"]) == before and c["n_docs"] == 59
+    assert_first_words(pg_config, "inaug")         # none of the words only the failed ingest saw
     delete_corpus(pg_config, "inaug")
     with engine.read() as conn:
         assert db.list_corpora(conn) == []
+        assert conn.exec_driver_sql("SELECT count(*) FROM tl_search_words").scalar() == 0
+
+
+def assert_first_words(store, name):
+    """``tl_search_words`` holds each word of the corpus's documents with its first
+    document, as Python reads the words (compared on plain ASCII words, which PostgreSQL's
+    parser cannot read otherwise), and no word the documents lack."""
+    from textlatent.store import search as fts
+
+    from .test_search import _all_docs
+    first = {}
+    for d in _all_docs(store, name):
+        for w in fts.words((d["title"] or "") + " " + d["text"]):
+            first.setdefault(w, d["position"])
+    with store.read() as conn:
+        c = db.get_corpus(conn, name)
+        stored = dict(conn.execute(text("SELECT w.word, d.position FROM tl_search_words w JOIN tl_documents d "
+                                        "ON d.id = w.first_id WHERE w.corpus_id = :c"), {"c": c["id"]}).all())
+    plain = {w for w in set(first) | set(stored) if w.isascii() and w.isalpha()}
+    assert {w: first.get(w) for w in plain} == {w: stored.get(w) for w in plain}
+    assert len(plain) > 100
+
+
+def test_a_schema_7_database_learns_each_words_first_document(pg_config):
+    from .test_search import assert_search_is_exact
+    ingest(pg_config, "inaug", [str(SAMPLE / "inaugural")])
+    with pg_config.write() as conn:
+        conn.exec_driver_sql("DROP TABLE tl_search_words")
+        conn.exec_driver_sql("UPDATE tl_meta SET value = '7' WHERE key = 'schema_version'")
+    dispose_engines()
+    store = Store(pg_config.config)
+    assert schema.schema_version(store.engine) == schema.SCHEMA_VERSION
+    assert_first_words(store, "inaug")
+    assert_search_is_exact(store, "inaug")
 
 
 def test_search_on_postgresql_finds_exactly_the_documents_holding_the_words(pg_config, tmp_path):
@@ -190,6 +225,8 @@ def test_search_pages_are_exact_however_they_are_found(pg_config, tmp_path, monk
     monkeypatch.setattr(fts, "EXACT_COUNT_UP_TO", 3)
     assert_search_is_exact(pg_config, "inaug")      # ids broken by news's
     assert_search_is_exact(pg_config, "news")       # ids in one run: positions from ids
+    assert_first_words(pg_config, "inaug")
+    assert_first_words(pg_config, "news")
     docs = _all_docs(pg_config, "inaug")
     words_of = [set(fts.words((d["title"] or "") + " " + d["text"])) for d in docs]
     early = set().union(*words_of[:59])

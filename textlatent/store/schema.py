@@ -18,7 +18,7 @@ from sqlalchemy import (
 from ..errors import InvalidInput
 from . import search
 
-SCHEMA_VERSION = 7
+SCHEMA_VERSION = 8
 
 
 # Each step brings a database of the version before it up to its key's version: SQL, or a
@@ -52,6 +52,9 @@ MIGRATIONS = {
     # PostgreSQL: the search index's word statistics keep ten times as many words (see
     # store/search.py); they are renewed at the next ingest.
     7: [search.create_index],
+    # PostgreSQL: each word's first document in each corpus, where a search's matches start
+    # (a word of one stretch of the corpus was walked to; see store/search.py).
+    8: [lambda conn: search.create_first_words(conn, fill=True)],
 }
 
 metadata = MetaData()

@@ -3,7 +3,8 @@
 SQLite: an FTS5 table over ``tl_documents`` (external content: no second copy of the
 text), its ``corpus_id`` indexed as a word too, so that a corpus's matches are counted and
 paged inside the index, without reading a document (see :func:`find`). PostgreSQL: a
-``tsvector`` per document in ``tl_search`` with a GIN index. Both
+``tsvector`` per document in ``tl_search`` with a GIN index, and in ``tl_search_words``
+each word's first document in each corpus (where a search's matches can start). Both
 see the same words: runs of letters and digits, compared in lower case, without stemming
 (``[^\\W_]+`` in Python's terms), so that a search finds the same documents on either.
 Ingest indexes each batch of documents in its own transaction; deleting a corpus removes
@@ -55,9 +56,25 @@ def create_index(conn, fill=False):
         # was every word in more than 2.3% of the posts of 20 Newsgroups x10: a word in 2.2%
         # (4,130 posts) was guessed at 942, counted exactly, and took 28-80 ms.
         conn.exec_driver_sql(f"ALTER TABLE tl_search ALTER COLUMN tsv SET STATISTICS {WORD_STATISTICS}")
+        create_first_words(conn)
         if fill:
             for (corpus_id,) in conn.execute(text("SELECT id FROM tl_corpora")).all():
                 index_positions(conn, corpus_id, 0, 2**31 - 1)
+
+
+def create_first_words(conn, fill=False):
+    """PostgreSQL: the table of each word's first document in each corpus (schema 8), and
+    with ``fill`` its rows for the documents indexed already."""
+    if conn.dialect.name != "postgresql":
+        return
+    conn.exec_driver_sql("CREATE TABLE IF NOT EXISTS tl_search_words (corpus_id INTEGER NOT NULL, word TEXT NOT NULL, "
+                         "first_id INTEGER NOT NULL, PRIMARY KEY (corpus_id, word))")
+    if fill:
+        conn.exec_driver_sql(
+            "INSERT INTO tl_search_words (corpus_id, word, first_id) SELECT d.corpus_id, w.word, min(d.id) "
+            "FROM tl_documents d JOIN tl_search s ON s.doc_id = d.id "
+            "CROSS JOIN LATERAL unnest(tsvector_to_array(s.tsv)) AS w(word) GROUP BY d.corpus_id, w.word "
+            "ON CONFLICT DO NOTHING")
 
 
 def recreate_index(conn):
@@ -79,6 +96,13 @@ def index_positions(conn, corpus_id, first, last):
         if rows:
             conn.execute(text("INSERT INTO tl_search (doc_id, tsv) VALUES (:i, strip(to_tsvector('simple', :t)))"),
                          [{"i": r.id, "t": flat(((r.title or "") + " " + r.text)[:MAX_INDEXED])} for r in rows])
+            # The words no earlier document of the corpus holds: batches are written in
+            # position order, and ids grow with positions, so a word's first row stays.
+            conn.execute(text(
+                "INSERT INTO tl_search_words (corpus_id, word, first_id) SELECT :c, w.word, min(s.doc_id) "
+                "FROM tl_search s CROSS JOIN LATERAL unnest(tsvector_to_array(s.tsv)) AS w(word) "
+                "WHERE s.doc_id BETWEEN :lo AND :hi GROUP BY w.word ON CONFLICT DO NOTHING"),
+                {"c": corpus_id, "lo": min(r.id for r in rows), "hi": max(r.id for r in rows)})
 
 
 def forget_corpus(conn, corpus_id, first=0):
@@ -91,6 +115,9 @@ def forget_corpus(conn, corpus_id, first=0):
                           "SELECT 'delete', id, title, text, corpus_id FROM tl_documents WHERE corpus_id = :c "
                           "AND position >= :a"), span)
     elif conn.dialect.name == "postgresql":
+        # A word first seen in the documents going is in no document that stays.
+        conn.execute(text("DELETE FROM tl_search_words WHERE corpus_id = :c AND first_id IN (SELECT id FROM "
+                          "tl_documents WHERE corpus_id = :c AND position >= :a)"), span)
         conn.execute(text("DELETE FROM tl_search WHERE doc_id IN (SELECT id FROM tl_documents WHERE corpus_id = :c "
                           "AND position >= :a)"), span)
 
@@ -265,24 +292,27 @@ def _first_matches(conn, corpus_id, params, estimate, limit, offset):
 
     Two ways, and the planner, which takes a document's words for evenly spread, would
     choose one blind. Walking the corpus in position order testing each document's words
-    finds a frequent word's page in its first few hundred documents; a word frequent in
-    one stretch of the corpus only ("copy8" of 20 Newsgroups x10, the ninth of ten copies)
-    is walked to, 150,000 documents: 540 ms. Listing every match from the index and taking
-    the first costs the number of matches (a few ms per thousand): 17,554 for "the", far
-    more than the walk. So the walk goes first, bounded to WALK_MARGIN times where spread
-    matches would fill the page, when that is shorter than the list; failing that (or a rare
-    word), the list.
+    finds a frequent word's page in its first few hundred documents. Listing every match
+    from the index and taking the first costs the number of matches (a few ms per
+    thousand): 17,554 for "the", far more than the walk. So the walk goes first, from the
+    first document that holds every word of the search (``tl_search_words``: a word
+    frequent in one stretch of the corpus only, "copy8" of 20 Newsgroups x10, the ninth of
+    ten copies, was walked to from the start, 150,000 documents, 540 ms), bounded to
+    WALK_MARGIN times where spread matches would fill the page, when that is shorter than
+    the list; failing that (or a rare word), the list.
     """
     n, want = params["n"], offset + limit
-    if n == 0:
-        return []
+    start = _first_position(conn, corpus_id, params["q"])
+    if n == 0 or start is None or start >= n:
+        return []            # a word of the search is in no document the corpus shows
     window = WALK_MARGIN * want * n / max(estimate, 1)
     if window < estimate:
         found = conn.execute(text(
             "SELECT d.position FROM tl_documents d JOIN tl_search s ON s.doc_id = d.id WHERE d.corpus_id = :c "
-            "AND d.position < :w AND s.tsv @@ plainto_tsquery('simple', :q) ORDER BY d.position "
-            f"LIMIT {int(limit)} OFFSET {int(offset)}"), {**params, "w": min(n, int(window) + 1)}).scalars().all()
-        if len(found) == limit or window >= n:      # the page is full, or the walk saw every document
+            "AND d.position >= :s AND d.position < :w AND s.tsv @@ plainto_tsquery('simple', :q) ORDER BY d.position "
+            f"LIMIT {int(limit)} OFFSET {int(offset)}"),
+            {**params, "s": start, "w": min(n, start + int(window) + 1)}).scalars().all()
+        if len(found) == limit or start + window >= n:   # the page is full, or the walk saw every document
             return found
     # The list: a corpus's documents have ids in the order of their positions (each new row
     # takes a larger id than every row there), so the matches in id order, from the id of
@@ -325,6 +355,17 @@ def _words_by_index(conn):
     conn.exec_driver_sql("SET LOCAL enable_seqscan = off")
     yield
     conn.exec_driver_sql("SET LOCAL enable_seqscan = on")
+
+
+def _first_position(conn, corpus_id, q):
+    """PostgreSQL: the position of the first document of the corpus at which every word of
+    the search ``q`` has appeared (no match is before it), or None if a word is in none of
+    its documents. The words as the index has them: PostgreSQL's parser makes them."""
+    return conn.execute(text(
+        "WITH q AS (SELECT unnest(tsvector_to_array(to_tsvector('simple', :q))) AS word) "
+        "SELECT CASE WHEN count(*) = (SELECT count(*) FROM q) THEN max(d.position) END "
+        "FROM tl_search_words w JOIN tl_documents d ON d.id = w.first_id "
+        "WHERE w.corpus_id = :c AND w.word IN (SELECT word FROM q)"), {"c": corpus_id, "q": q}).scalar()
 
 
 def _id_range(conn, corpus_id, n):

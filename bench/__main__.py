@@ -23,9 +23,10 @@ NAMES = ("ingest", "lda", "word2vec", "similar", "topic_page", "e2e", "memory", 
 
 
 class Run:
-    def __init__(self, quick, reps, sizes=None):
+    def __init__(self, quick, reps, sizes=None, keep=False, reads=False):
         self.quick = quick
         self.sizes = sizes
+        self.keep, self.reads = keep, reads
         self.reps = reps or (1 if quick else 3)
         WORK.mkdir(parents=True, exist_ok=True)
         self.news = str(NEWS)
@@ -400,6 +401,10 @@ def main():
     ap.add_argument("--quick", action="store_true", help="a smoke run on a sixth of the data, one repetition")
     ap.add_argument("--reps", type=int, help="repetitions (default 3; quick 1)")
     ap.add_argument("--sizes", help="scale: the sizes to run, of x1, x4, x10 and 1m (default x1,x4,x10)")
+    ap.add_argument("--keep", action="store_true",
+                    help="scale: keep each build (data directory, PostgreSQL schema) for --reads")
+    ap.add_argument("--reads", action="store_true",
+                    help="scale: time the reads again on the kept builds, with the code as it is now")
     args = ap.parse_args()
     names = NAMES if args.names == ["all"] else args.names
     unknown = [n for n in names if n not in NAMES]
@@ -407,7 +412,7 @@ def main():
         ap.error(f"unknown benchmark(s) {', '.join(unknown)}; choose from {', '.join(NAMES)}")
     if not NEWS.exists():
         ap.error(f"needs the shared corpora at {NEWS.parent.parent} (set TEXTLATENT_SHARED_CORPORA)")
-    run = Run(args.quick, args.reps, args.sizes.split(",") if args.sizes else None)
+    run = Run(args.quick, args.reps, args.sizes.split(",") if args.sizes else None, args.keep, args.reads)
     for name in names:
         t = time.perf_counter()
         print(f"== {name} ...", flush=True)

@@ -5,13 +5,18 @@ tree (PSS, tokenizer children included) and peak disk, then every page and API r
 server time (Flask's test client in the process, p50 and p95).
 
 ``python -m bench scale [--sizes x1,x4,x10,1m]``; each finished (size, database) is kept
-under the bench work folder, so an interrupted run resumes where it stopped.
+under the bench work folder, so an interrupted run resumes where it stopped. ``--keep``
+keeps each build too (its data directory and PostgreSQL schema), and ``--reads`` then times
+the reads again on the kept builds with the code as it is now: a 1 M build takes half an
+hour, a change to a read a few minutes to measure. Each result names the commit that built
+it and the one that read it.
 Tasks run in child processes: ``python -m bench.scale TASK '{...}'``.
 """
 
 import json
 import os
 import shutil
+import subprocess
 import sys
 import threading
 import time
@@ -263,6 +268,19 @@ def endpoints(home, database_url, lda, w2v, n=200):
 
 # -- the run ---------------------------------------------------------------------------------
 
+def code_version():
+    """The commit of the code measured (``+`` if the work tree differs from it)."""
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    try:
+        rev = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=root, capture_output=True, text=True,
+                             check=True).stdout.strip()
+        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=root,
+                               capture_output=True, text=True).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return None
+    return rev + ("+" if dirty else "")
+
+
 def databases():
     """SQLite always; PostgreSQL when TEXTLATENT_BENCH_DATABASE_URL (or the tests' URL) names one."""
     out = {"sqlite": None}
@@ -282,27 +300,43 @@ def _pg_schema(url, create=True, name=None):
     return name, f"{url}{'&' if '?' in url else '?'}options=-csearch_path%3D{name}"
 
 
-def one(size, db_name, url):
-    """Build and measure one size on one database; the result, kept in the work folder."""
+def one(size, db_name, url, keep=False, reads=False):
+    """Build and measure one size on one database; the result, kept in the work folder.
+    ``keep``: keep the build; ``reads``: time the reads of a kept build again."""
     done = WORK / f"scale-{size}-{db_name}.json"
     if done.exists():
-        return json.loads(done.read_text())
+        r = json.loads(done.read_text())
+        if reads and r.get("kept"):
+            print(f"   {size} on {db_name}: endpoints again, on the kept build", flush=True)
+            r["endpoints"] = child("endpoints", _module="bench.scale", home=r["kept"]["home"],
+                                   database_url=r["kept"]["url"], lda=r["lda"]["model_id"],
+                                   w2v=r["word2vec"]["model_id"])
+            r["read_code"] = code_version()
+            done.write_text(json.dumps(r, indent=1))
+        elif reads:
+            print(f"   {size} on {db_name}: no kept build (run with --keep first); its reads stay", flush=True)
+        return r
     src, label_field = source(size)
     home = str(WORK / f"scale-{size}-{db_name}")
     shutil.rmtree(home, ignore_errors=True)
     schema = None
     if url:
         schema, url = _pg_schema(url)
+    kept = False
     try:
         print(f"   {size} on {db_name}: build", flush=True)
         r = child("build", _module="bench.scale", src=src, home=home, database_url=url, label_field=label_field)
+        r["build_code"] = r["read_code"] = code_version()
         print(f"   {size} on {db_name}: endpoints", flush=True)
         r["endpoints"] = child("endpoints", _module="bench.scale", home=home, database_url=url,
                                lda=r["lda"]["model_id"], w2v=r["word2vec"]["model_id"])
+        if keep:
+            r["kept"], kept = {"home": home, "url": url, "schema": schema}, True
     finally:
-        shutil.rmtree(home, ignore_errors=True)
-        if schema:
-            _pg_schema(databases()["postgresql"], create=False, name=schema)
+        if not kept:
+            shutil.rmtree(home, ignore_errors=True)
+            if schema:
+                _pg_schema(databases()["postgresql"], create=False, name=schema)
     done.write_text(json.dumps(r, indent=1))
     return r
 
@@ -321,7 +355,7 @@ def bench_scale(run):
         "the whole run under nice -n 10 on a 2-core machine shared with other work")}
     for size in sizes:
         for db_name, url in databases().items():
-            out[f"{size}_{db_name}"] = one(size, db_name, url)
+            out[f"{size}_{db_name}"] = one(size, db_name, url, run.keep, run.reads)
             out["targets"] = targets(out)
             save("scale", dict(out, partial=True))      # what is done so far, if the run is stopped
     return out
@@ -366,6 +400,8 @@ def render(r, header):
         cells = [r[k][phase] if key is None else r[k][phase].get(key) for k in runs]
         lines.append(f"| {label} | " + " | ".join(f"{c:,}" if isinstance(c, (int, float)) else str(c)
                                                    for c in cells) + " |")
+    lines.append("| code that built / read it | " + " | ".join(
+        f"{r[k].get('build_code') or '?'} / {r[k].get('read_code') or '?'}" for k in runs) + " |")
     lines += ["", "Server time per request, p50 / p95 ms:", "",
               "| endpoint | " + " | ".join(runs) + " |", "|---|" + "---|" * len(runs)]
     for name in ENDPOINTS:

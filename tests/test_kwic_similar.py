@@ -13,6 +13,7 @@ from click.testing import CliRunner
 from textlatent.cli import cli
 from textlatent.errors import InvalidInput, WordNotFound
 from textlatent.explore.inference import corpus_terms
+from textlatent.explore import kwic as kwic_module
 from textlatent.explore.kwic import kwic
 from textlatent.explore.similarity import similar_documents, similar_to_text
 from textlatent.explore.topics import model_arrays
@@ -34,6 +35,78 @@ def _all_lines(store, name, word, limit=50):
         offset += limit
         if len(r["lines"]) < limit:
             return r, lines
+
+
+def _first_documents(store, corpus_id):
+    """Each term's first document, read from the token streams."""
+    first = {}
+    for position, blob in db.iter_token_blobs(store, corpus_id):
+        for t in np.unique(np.frombuffer(blob, dtype="<u4")).tolist():
+            first.setdefault(t, position)
+    return first
+
+
+def _stored_first(store, corpus_id):
+    with store.read() as conn:
+        return dict(conn.exec_driver_sql("SELECT id, first_position FROM tl_terms WHERE corpus_id = ?",
+                                         (corpus_id,)).all())
+
+
+def test_kwic_reads_the_token_streams_from_a_terms_first_document_to_its_last(speeches, monkeypatch):
+    store = speeches["config"]
+    corpus = _corpus(store, "speeches")
+    first = _first_documents(store, corpus["id"])
+    assert _stored_first(store, corpus["id"]) == first
+    with store.read() as conn:
+        terms, df, _ = db.load_terms(conn, corpus["id"])
+    last = {}
+    for position, blob in db.iter_token_blobs(store, corpus["id"]):
+        for t in np.unique(np.frombuffer(blob, dtype="<u4")).tolist():
+            last[t] = position
+    # a word of a few documents only, none early or late, and one of most documents
+    rare = max((t for t in range(len(terms)) if 2 <= df[t] <= 3 and terms[t].isalpha()
+                and last[t] < corpus["n_docs"] - 20), key=lambda t: (first[t], t))
+    common = max(range(len(terms)), key=lambda t: (df[t], t))
+    assert first[rare] > 40
+    read = []
+    real = db.iter_token_batches
+
+    def counting(*args, **kwargs):
+        for rows in real(*args, **kwargs):
+            read.append([p for p, _ in rows])
+            yield rows
+    monkeypatch.setattr(db, "iter_token_batches", counting)
+    monkeypatch.setattr(kwic_module, "BATCH", (2, 2))
+    r = kwic(store, "speeches", terms[rare], limit=50)
+    holding = sorted({line["position"] for line in r["lines"]})
+    assert len(holding) == df[rare] and len(r["lines"]) == r["total"]
+    # from the first document holding it to the batch of the last one, and no further
+    assert read[0][0] == first[rare] and read[-1][-1] <= last[rare] + 1
+    read.clear()
+    r = kwic(store, "speeches", terms[common], limit=5)
+    assert len(r["lines"]) == 5 and sum(map(len, read)) < corpus["n_docs"] // 2
+
+
+def test_a_schema_8_database_learns_each_terms_first_document(tmp_path):
+    from textlatent.ingest import ingest
+    from textlatent.settings import load_settings
+    from textlatent.store import Store, dispose_engines, schema
+
+    from .conftest import SAMPLE
+    home = str(tmp_path / "home")
+    store = Store(load_settings(home=home))
+    ingest(store, "inaug", [str(SAMPLE / "inaugural")])
+    ingest(store, "inaug", [str(SAMPLE / "state_of_the_union")])
+    corpus = _corpus(store, "inaug")
+    with store.write() as conn:
+        conn.exec_driver_sql("ALTER TABLE tl_terms DROP COLUMN first_position")
+        conn.exec_driver_sql("UPDATE tl_meta SET value = '8' WHERE key = 'schema_version'")
+    dispose_engines()
+    store = Store(load_settings(home=home))
+    assert schema.schema_version(store.engine) == schema.SCHEMA_VERSION
+    stored = _stored_first(store, corpus["id"])
+    assert stored == _first_documents(store, corpus["id"]) and len(stored) > 1000
+    dispose_engines()
 
 
 @pytest.mark.slow

@@ -204,11 +204,12 @@ def test_a_search_of_many_matches_is_counted_by_estimate_and_still_finds_them_al
                          ids=["defaults", "walk-fails-list-one-at-a-time", "list-at-once"])
 def test_search_pages_are_exact_however_they_are_found(pg_config, tmp_path, monkeypatch, margin, batch):
     """A search's page is found by a bounded walk in position order or from the list of
-    its matches in id order (store/search.py: _first_matches); either way the pages hold
+    its matches in id order (store/search_pg.py: first_matches); either way the pages hold
     exactly the documents with the words, in order, and the counts are exact: in a corpus
     whose documents' ids are one run and in one whose ids straddle another corpus's
     (appended after it), also for a word only its later part holds."""
     from textlatent.store import search as fts
+    from textlatent.store import search_pg
 
     from .conftest import write_news
     from .test_search import _all_docs, _found, assert_search_is_exact
@@ -220,8 +221,8 @@ def test_search_pages_are_exact_however_they_are_found(pg_config, tmp_path, monk
                                        "ON c.id = d.corpus_id WHERE c.name = :n"), {"n": name}).one()
                for name in ("inaug", "news")}
     assert ids["inaug"][0] < ids["news"][0] < ids["news"][1] < ids["inaug"][1]
-    monkeypatch.setattr(fts, "WALK_MARGIN", margin)
-    monkeypatch.setattr(fts, "MATCH_BATCH", batch)
+    monkeypatch.setattr(search_pg, "WALK_MARGIN", margin)
+    monkeypatch.setattr(search_pg, "MATCH_BATCH", batch)
     monkeypatch.setattr(fts, "EXACT_COUNT_UP_TO", 3)
     assert_search_is_exact(pg_config, "inaug")      # ids broken by news's
     assert_search_is_exact(pg_config, "news")       # ids in one run: positions from ids

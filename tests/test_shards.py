@@ -36,9 +36,11 @@ def snapshot(store, name):
         phrases = sorted(map(tuple, db.get_phrases(conn, corpus["id"]) or []))
         docs = db.get_documents(conn, corpus["id"], columns=("position", "doc_key", "label", "content_hash",
                                                              "n_tokens", "tokens"))
+        first = dict(conn.exec_driver_sql("SELECT id, first_position FROM tl_terms WHERE corpus_id = ?",
+                                          (corpus["id"],)).all())
     rows = [(d["position"], d["doc_key"], d["label"], d["content_hash"], d["n_tokens"],
              tuple(terms[i] for i in np.frombuffer(d["tokens"], dtype="<u4"))) for d in docs]
-    vocab = {t: (a, b) for t, a, b in zip(terms, df, cf)}
+    vocab = {t: (a, b, first[i]) for i, (t, a, b) in enumerate(zip(terms, df, cf))}
     return {"n_docs": corpus["n_docs"], "n_tokens": corpus["n_tokens"], "docs": rows, "vocab": vocab,
             "phrases": phrases}
 

@@ -4,8 +4,8 @@ text around it.
 A term is what the corpus's tokenizer makes of a word: the lemma, or a phrase (``new_york``
 for "New York"), so the occurrences of "taxes" and "Tax" are those of ``tax`` (see
 :mod:`.spans`). Documents holding the term are found in their stored token streams, in
-corpus order, a batch at a time, and only until the page is full; the total is the term's
-stored count.
+corpus order from the first document holding it, a batch at a time, and only until the
+page is full or every document holding it is found; the total is the term's stored count.
 """
 
 import re
@@ -22,6 +22,7 @@ from .spans import occurrences
 PAGE = [Param("limit", "int", 20, 1, 500, help="lines per page"),
         Param("offset", "int", 0, 0, 10**9, help="lines to skip")]
 WIDTH = 60          # characters of context on each side
+BATCH = (256, 8192)     # token streams read at a time: the first batch, the largest
 MAX_WORD = 200
 _SPACE = re.compile(r"\s+")
 
@@ -52,7 +53,7 @@ def kwic(store, corpus_name, word, limit=20, offset=0, width=WIDTH):
         corpus = db.get_corpus(conn, corpus_name)
         term, row = resolve_term(store, conn, corpus, word)
     lines, skipped = [], 0
-    for chunk in _holding(store, corpus["id"], row["id"]):
+    for chunk in _holding(store, corpus["id"], row):
         wanted = [(p, n) for p, n in chunk]
         if skipped + sum(n for _, n in wanted) <= page["offset"]:
             skipped += sum(n for _, n in wanted)
@@ -74,13 +75,16 @@ def kwic(store, corpus_name, word, limit=20, offset=0, width=WIDTH):
     return {"term": term, "lines": lines, "total": row["cf"], "documents": row["df"]}
 
 
-def _holding(store, corpus_id, term_id, per_chunk=20):
-    """Yield lists of ``(position, occurrences)`` of the documents holding ``term_id``, in
-    order. The token streams are read in batches that start small (a frequent word's first
-    page is in the first few hundred documents) and grow (a rare word's may be far in), and
-    a batch's streams are searched in one array."""
-    chunk = []
-    for rows in db.iter_token_batches(store, corpus_id, first=256, most=8192):
+def _holding(store, corpus_id, term, per_chunk=20):
+    """Yield lists of ``(position, occurrences)`` of the documents holding ``term`` (its row
+    ``{id, df, first_position}``), in order. The token streams are read from the term's
+    first document (a word of the last book of a corpus was looked for through all the
+    others first) until its ``df`` documents are found (a rare word's last was looked for
+    after, to the end), in batches that start small (a frequent word's first page is in
+    the first few hundred documents) and grow, each searched in one array."""
+    chunk, left, term_id = [], term["df"], term["id"]
+    batches = db.iter_token_batches(store, corpus_id, *BATCH, start=term.get("first_position") or 0)
+    for rows in batches:
         lengths = np.fromiter((len(blob) // 4 for _, blob in rows), dtype=np.int64, count=len(rows))
         hits = np.flatnonzero(np.frombuffer(b"".join(blob for _, blob in rows), dtype="<u4") == term_id)
         if not hits.size:
@@ -88,9 +92,12 @@ def _holding(store, corpus_id, term_id, per_chunk=20):
         counts = np.bincount(np.searchsorted(np.cumsum(lengths), hits, side="right"), minlength=len(rows))
         for i in np.flatnonzero(counts):
             chunk.append((rows[i][0], int(counts[i])))
+            left -= 1
             if len(chunk) >= per_chunk:
                 yield chunk
                 chunk = []
+        if left <= 0:
+            break
     if chunk:
         yield chunk
 

@@ -3,7 +3,8 @@
 The writer's work per token: join the corpus's phrases (an adjacent pair of words that
 was learned becomes the one term ``a_b``, left to right, as :func:`.phrases.apply_phrases`
 does), map each term to the corpus's id (a new term gets the next id, in the order of its
-first occurrence), and count each term's documents and occurrences. Done per token in
+first occurrence), count each term's documents and occurrences, and note the position of
+the first document holding each new term (where KWIC starts looking for it). Done per token in
 Python it was a fifth of a sharded ingest's serial end; here Python only runs once per
 distinct word, the rest is array arithmetic over the batch.
 """
@@ -11,6 +12,7 @@ distinct word, the rest is array arithmetic over the batch.
 import numpy as np
 
 _SHIFT = np.int64(1 << 32)      # a pair of word ids as one int64: a * 2**32 + b
+NO_POSITION = np.iinfo(np.int64).max
 
 
 class Encoder:
@@ -31,6 +33,7 @@ class Encoder:
         self.pair_term = np.array([vocab.index.get(name, -1) for name in self.pair_names], dtype=np.int64)
         self.df = np.array(vocab.df, dtype=np.int64)
         self.cf = np.array(vocab.cf, dtype=np.int64)
+        self.first = np.full(len(vocab.terms), NO_POSITION, dtype=np.int64)   # this ingest's, per term
 
     def _add_word(self, word):
         wid = self.words.get(word)
@@ -51,9 +54,10 @@ class Encoder:
         return np.fromiter((get(w) if w in self.words else add(w) for w in words), dtype=np.int64,
                            count=len(words))
 
-    def encode(self, docs):
-        """``docs``: a list of int64 word-id arrays, none empty. Returns a list of ``<u4``
-        term-id arrays, one per document, and adds their counts to the vocabulary."""
+    def encode(self, docs, positions):
+        """``docs``: a list of int64 word-id arrays, none empty, of the documents at
+        ``positions`` (ints, any order). Returns a list of ``<u4`` term-id arrays, one per
+        document, and adds their counts to the vocabulary."""
         lengths = np.fromiter((len(d) for d in docs), dtype=np.int64, count=len(docs))
         flat = np.concatenate(docs) if docs else np.empty(0, dtype=np.int64)
         n = len(flat)
@@ -81,7 +85,12 @@ class Encoder:
             terms = self._terms(keys)
         n_terms = len(self.vocab.terms)
         self.cf += np.bincount(terms, minlength=n_terms)
-        self.df += np.bincount(np.unique(doc_of * n_terms + terms) % n_terms, minlength=n_terms)
+        pairs = np.unique(doc_of * n_terms + terms)           # (document, term), each once
+        self.df += np.bincount(pairs % n_terms, minlength=n_terms)
+        # Each term's first document here: the pairs are in document order within a term.
+        held, at = np.unique(pairs % n_terms, return_index=True)
+        where = np.asarray(positions, dtype=np.int64)[pairs[at] // n_terms] if len(docs) else at
+        self.first[held] = np.minimum(self.first[held], where)
         counts = np.bincount(doc_of, minlength=len(docs))
         return np.split(terms.astype("<u4"), np.cumsum(counts)[:-1])
 
@@ -109,6 +118,12 @@ class Encoder:
         grown = len(vocab.terms) - len(self.df)
         self.df = np.concatenate([self.df, np.zeros(grown, dtype=np.int64)])
         self.cf = np.concatenate([self.cf, np.zeros(grown, dtype=np.int64)])
+        self.first = np.concatenate([self.first, np.full(grown, NO_POSITION, dtype=np.int64)])
+
+    def first_positions(self):
+        """The position of the first document holding each of this ingest's new terms (a
+        list, from the first new id on); an older term's first document is an older one."""
+        return self.first[self.vocab.old_n:].tolist()
 
     def counts(self):
         """``(df, cf, changed)``: the counts as lists, and the ids older than this ingest's

@@ -97,7 +97,8 @@ class CorpusWriter:
             kept = [rec for rec in batch if rec["content_hash"] not in stored]
             summary.duplicates += len(batch) - len(kept)     # a concurrent ingest added them meanwhile
             if with_tokens:
-                encoded = self.encoder.encode([self.word_ids(rec) for rec in kept])
+                encoded = self.encoder.encode([self.word_ids(rec) for rec in kept],
+                                              range(self.position, self.position + len(kept)))
             else:
                 encoded = [None] * len(kept)
             rows, positions = [], []
@@ -127,7 +128,7 @@ class CorpusWriter:
     def set_tokens(self, positions, docs):
         """Encode ``docs`` (word-id arrays, see :meth:`.encode.Encoder.word_ids`) and store
         them as the tokens of the documents at ``positions`` (added without tokens)."""
-        encoded = self.encoder.encode(docs)
+        encoded = self.encoder.encode(docs, positions)
         with self.store.write() as conn:
             _still_ours(conn, self.corpus_id, self.owner)
             db.set_tokens(conn, self.corpus_id, positions, [ids.tobytes() for ids in encoded],
@@ -143,7 +144,8 @@ class CorpusWriter:
         with self.store.write() as conn:
             _still_ours(conn, self.corpus_id, self.owner)
             df, cf, changed = self.encoder.counts()
-            db.save_terms(conn, self.corpus_id, vocab.old_n, vocab.terms, df, cf, changed)
+            db.save_terms(conn, self.corpus_id, vocab.old_n, vocab.terms, df, cf, changed,
+                          self.encoder.first_positions())
             db.finish_ingest(conn, self.corpus_id, self.position, self.n_tokens, len(vocab.terms),
                              [list(p) for p in sorted(self.pairs)] if self.frozen is None else None)
             db.release_ingest(conn, self.corpus_id, self.owner)

@@ -12,13 +12,13 @@ import threading
 
 from sqlalchemy import (
     JSON, Boolean, Column, DateTime, Float, ForeignKey, Index, Integer, LargeBinary, MetaData,
-    String, Table, Text, UniqueConstraint, create_engine, event, insert, select, update,
+    String, Table, Text, UniqueConstraint, bindparam, create_engine, event, func, insert, select, update,
 )
 
 from ..errors import InvalidInput
 from . import search
 
-SCHEMA_VERSION = 8
+SCHEMA_VERSION = 9
 
 
 # Each step brings a database of the version before it up to its key's version: SQL, or a
@@ -55,6 +55,10 @@ MIGRATIONS = {
     # PostgreSQL: each word's first document in each corpus, where a search's matches start
     # (a word of one stretch of the corpus was walked to; see store/search.py).
     8: [lambda conn: search.create_first_words(conn, fill=True)],
+    # Each term's first document, where KWIC starts looking for it (a word of the last book
+    # of a million windows was looked for in all the others first: seconds). Filled for the
+    # corpora there from their token streams.
+    9: [lambda conn: fill_first_positions(conn)],
 }
 
 metadata = MetaData()
@@ -128,6 +132,7 @@ terms = Table(
     Column("term", String(200), nullable=False),
     Column("df", Integer, nullable=False),
     Column("cf", Integer, nullable=False),
+    Column("first_position", Integer),        # of the first document holding it
 )
 # The corpus page's most frequent terms without sorting the vocabulary.
 Index("ix_terms_cf", terms.c.corpus_id, terms.c.cf.desc(), terms.c.id)
@@ -169,6 +174,41 @@ jobs = Table(
     Column("heartbeat", DateTime, nullable=True),
     Column("result", JSON, nullable=True),
 )
+
+
+def fill_first_positions(conn, batch=4096):
+    """Schema 9: each term's first document, read from the corpora's token streams in
+    position order, a batch of documents at a time (the documents an unfinished ingest is
+    writing are no one's yet, and are skipped)."""
+    import numpy as np
+    from sqlalchemy import inspect
+    if "first_position" not in {c["name"] for c in inspect(conn).get_columns("tl_terms")}:
+        conn.exec_driver_sql("ALTER TABLE tl_terms ADD COLUMN first_position INTEGER")
+    for corpus_id, n_docs in conn.execute(select(corpora.c.id, corpora.c.n_docs)).all():
+        size = conn.execute(select(func.max(terms.c.id)).where(terms.c.corpus_id == corpus_id)).scalar()
+        if size is None:
+            continue
+        first = np.full(size + 1, -1, dtype=np.int64)
+        last = -1
+        while True:
+            rows = conn.execute(select(documents.c.position, documents.c.tokens)
+                                .where(documents.c.corpus_id == corpus_id, documents.c.position > last,
+                                       documents.c.position < n_docs)
+                                .order_by(documents.c.position).limit(batch)).all()
+            if not rows:
+                break
+            lengths = [len(r.tokens or b"") // 4 for r in rows]
+            ids = np.frombuffer(b"".join(r.tokens or b"" for r in rows), dtype="<u4").astype(np.int64)
+            held, at = np.unique(ids, return_index=True)          # each term's first token here
+            positions = np.repeat([r.position for r in rows], lengths)
+            new = first[held] < 0
+            first[held[new]] = positions[at[new]]
+            last = rows[-1].position
+        seen = np.flatnonzero(first >= 0)
+        if len(seen):
+            conn.execute(update(terms).where(terms.c.corpus_id == corpus_id, terms.c.id == bindparam("tid"))
+                         .values(first_position=bindparam("p")),
+                         [{"tid": int(t), "p": int(first[t])} for t in seen])
 
 
 def now():

@@ -11,13 +11,12 @@ Ingest indexes each batch of documents in its own transaction; deleting a corpus
 its entries. This module imports nothing of the schema, which calls it for migrations.
 """
 
-import contextlib
-import json
 import re
 
 from sqlalchemy import bindparam, text
 
 from ..errors import InvalidInput
+from . import search_pg
 
 _WORD = re.compile(r"[^\W_]+")
 WORD_STATISTICS = 1_000      # PostgreSQL: the statistics target of the search index's words
@@ -149,17 +148,6 @@ class Found(tuple):
         return super().__new__(cls, (rows, total, exact))
 
 
-def _estimated_matches(conn, params):
-    """PostgreSQL's estimate of a search's matches in the corpus (``params`` c, n, q): of
-    the whole index from the words' statistics, times the corpus's share of it."""
-    plan = conn.execute(text("EXPLAIN (FORMAT JSON) SELECT 1 FROM tl_search s "
-                             "WHERE s.tsv @@ plainto_tsquery('simple', :q)"), params).scalar_one()
-    plan = plan if isinstance(plan, list) else json.loads(plan)
-    indexed = conn.execute(text("SELECT reltuples FROM pg_class WHERE oid = 'tl_search'::regclass")).scalar_one()
-    share = min(1.0, params["n"] / indexed) if indexed and indexed > 0 else 1.0
-    return int(plan[0]["Plan"]["Plan Rows"] * share)
-
-
 def find(conn, corpus_id, query_words=(), label=None, date_from=None, date_before=None, sort="position",
          limit=None, offset=0, positions_only=False):
     """Documents of a corpus that hold every word of ``query_words`` (whole words, any
@@ -219,7 +207,7 @@ def find(conn, corpus_id, query_words=(), label=None, date_from=None, date_befor
 
     def count(extra=()):
         if estimate is not None and not extra:
-            return _count_matches(conn, corpus_id, params)
+            return search_pg.count_matches(conn, corpus_id, params)
         return conn.execute(text(f"SELECT count(*) FROM tl_documents d {join} "
                                  f"WHERE {' AND '.join(where + list(extra))}"), params).scalar_one()
 
@@ -236,8 +224,8 @@ def find(conn, corpus_id, query_words=(), label=None, date_from=None, date_befor
             found = positions(["d.date IS NOT NULL"], _ORDERS[sort]) + positions(["d.date IS NULL"], by_position)
         return Found(found, len(found))
     # A search without filters in position order: PostgreSQL's estimate of its matches
-    # decides how it is counted and how its page is found (see _first_matches).
-    estimate = (_estimated_matches(conn, params) if pg_search and len(where) == 3 and sort == "position"
+    # decides how it is counted and how its page is found (see store/search_pg.py).
+    estimate = (search_pg.estimated_matches(conn, params) if pg_search and len(where) == 3 and sort == "position"
                 and not positions_only else None)
     exact = True
     if unfiltered:
@@ -258,7 +246,7 @@ def find(conn, corpus_id, query_words=(), label=None, date_from=None, date_befor
         page = list(range(offset, min(offset + int(limit), int(total))))
     elif estimate is not None:
         # One more than the page when the count is an estimate: whether the matches go on.
-        page = _first_matches(conn, corpus_id, params, estimate, int(limit) + (not exact), offset)
+        page = search_pg.first_matches(conn, corpus_id, params, estimate, int(limit) + (not exact), offset)
     elif sort == "position":
         page = positions([], by_position, limit, offset)
     else:
@@ -278,117 +266,6 @@ def find(conn, corpus_id, query_words=(), label=None, date_from=None, date_befor
             total = max(total, offset + len(page) + 1)
     rows = documents_at(conn, corpus_id, page)
     return Found([rows[p] for p in page if p in rows], total, exact)
-
-
-# How far past where evenly spread matches would fill a page the walk in position order
-# goes before the page is found from the list of every match instead.
-WALK_MARGIN = 4
-MATCH_BATCH = 500        # ids of matches read at a time, past the page's end
-
-
-def _first_matches(conn, corpus_id, params, estimate, limit, offset):
-    """PostgreSQL: the positions of a search's matches ``offset`` to ``offset + limit`` in
-    position order (``params`` c, n, q; ``estimate``: the planner's count of the matches).
-
-    Two ways, and the planner, which takes a document's words for evenly spread, would
-    choose one blind. Walking the corpus in position order testing each document's words
-    finds a frequent word's page in its first few hundred documents. Listing every match
-    from the index and taking the first costs the number of matches (a few ms per
-    thousand): 17,554 for "the", far more than the walk. So the walk goes first, from the
-    first document that holds every word of the search (``tl_search_words``: a word
-    frequent in one stretch of the corpus only, "copy8" of 20 Newsgroups x10, the ninth of
-    ten copies, was walked to from the start, 150,000 documents, 540 ms), bounded to
-    WALK_MARGIN times where spread matches would fill the page, when that is shorter than
-    the list; failing that (or a rare word), the list.
-    """
-    n, want = params["n"], offset + limit
-    start = _first_position(conn, corpus_id, params["q"])
-    if n == 0 or start is None or start >= n:
-        return []            # a word of the search is in no document the corpus shows
-    window = WALK_MARGIN * want * n / max(estimate, 1)
-    if window < estimate:
-        found = conn.execute(text(
-            "SELECT d.position FROM tl_documents d JOIN tl_search s ON s.doc_id = d.id WHERE d.corpus_id = :c "
-            "AND d.position >= :s AND d.position < :w AND s.tsv @@ plainto_tsquery('simple', :q) ORDER BY d.position "
-            f"LIMIT {int(limit)} OFFSET {int(offset)}"),
-            {**params, "s": start, "w": min(n, start + int(window) + 1)}).scalars().all()
-        if len(found) == limit or start + window >= n:   # the page is full, or the walk saw every document
-            return found
-    # The list: a corpus's documents have ids in the order of their positions (each new row
-    # takes a larger id than every row there), so the matches in id order, from the id of
-    # the corpus's first document, are in position order once another corpus's are dropped;
-    # when its ids are one unbroken run, none is another's and the id gives the position.
-    lo, hi = _id_range(conn, corpus_id, n)
-    if hi - lo + 1 == n:
-        with _words_by_index(conn):
-            ids = conn.execute(_LIST, {"q": params["q"], "after": lo - 1, "last": hi, "k": want}).scalars().all()
-        return [i - lo for i in ids[offset:want]]
-    out, after = [], lo - 1
-    at = text("SELECT position FROM tl_documents WHERE id IN :i AND corpus_id = :c AND position < :n "
-              "ORDER BY position").bindparams(bindparam("i", expanding=True))
-    while len(out) < want:
-        k = want - len(out) + MATCH_BATCH
-        with _words_by_index(conn):
-            batch = conn.execute(_LIST, {"q": params["q"], "after": after, "last": hi, "k": k}).scalars().all()
-        if batch:
-            out += conn.execute(at, {"i": batch, "c": corpus_id, "n": n}).scalars().all()
-        if len(batch) < k:           # no more matches
-            break
-        after = batch[-1]
-    return out[offset:want]
-
-
-# The matches of a search, in id order, read from the index alone: "+ 0" so that no other
-# index tests them (by the id's, the planner walked the table in id order testing each
-# row's words), and see _words_by_index.
-_LIST = text("SELECT s.doc_id FROM tl_search s WHERE s.tsv @@ plainto_tsquery('simple', :q) AND s.doc_id + 0 > :after "
-             "AND s.doc_id + 0 <= :last ORDER BY s.doc_id + 0 LIMIT :k")
-
-
-@contextlib.contextmanager
-def _words_by_index(conn):
-    """PostgreSQL, within: a document's words are tested in the search index only. The
-    planner costs reading a document's words as reading a small row, where they are a
-    compressed value stored aside (3 KB for a post): at 20 Newsgroups it read every one
-    (31 ms for a word of 934 posts; the index: a few ms). Undone when the block ends; an
-    error ends the transaction, and the setting with it."""
-    conn.exec_driver_sql("SET LOCAL enable_seqscan = off")
-    yield
-    conn.exec_driver_sql("SET LOCAL enable_seqscan = on")
-
-
-def _first_position(conn, corpus_id, q):
-    """PostgreSQL: the position of the first document of the corpus at which every word of
-    the search ``q`` has appeared (no match is before it), or None if a word is in none of
-    its documents. The words as the index has them: PostgreSQL's parser makes them."""
-    return conn.execute(text(
-        "WITH q AS (SELECT unnest(tsvector_to_array(to_tsvector('simple', :q))) AS word) "
-        "SELECT CASE WHEN count(*) = (SELECT count(*) FROM q) THEN max(d.position) END "
-        "FROM tl_search_words w JOIN tl_documents d ON d.id = w.first_id "
-        "WHERE w.corpus_id = :c AND w.word IN (SELECT word FROM q)"), {"c": corpus_id, "q": q}).scalar()
-
-
-def _id_range(conn, corpus_id, n):
-    """The ids of the documents at positions 0 and ``n - 1`` of the corpus (n >= 1)."""
-    return conn.execute(text("SELECT min(id), max(id) FROM tl_documents WHERE corpus_id = :c AND position IN (0, :last)"),
-                        {"c": corpus_id, "last": n - 1}).one()
-
-
-def _count_matches(conn, corpus_id, params):
-    """PostgreSQL: how many documents of the corpus (``params`` c, n, q) hold the search's
-    words, from the index alone when the corpus's ids are one unbroken run."""
-    n = params["n"]
-    if n == 0:
-        return 0
-    lo, hi = _id_range(conn, corpus_id, n)
-    with _words_by_index(conn):
-        if hi - lo + 1 == n:
-            return conn.execute(text("SELECT count(*) FROM tl_search s WHERE s.tsv @@ plainto_tsquery('simple', :q) "
-                                     "AND s.doc_id + 0 BETWEEN :lo AND :hi"), {"q": params["q"], "lo": lo, "hi": hi}
-                                ).scalar_one()
-        return conn.execute(text("SELECT count(*) FROM tl_documents d JOIN tl_search s ON s.doc_id = d.id "
-                                 "WHERE d.corpus_id = :c AND d.position < :n AND s.tsv @@ plainto_tsquery('simple', :q)"),
-                            params).scalar_one()
 
 
 def _match(corpus_id, query_words):
@@ -454,7 +331,8 @@ def labels(conn, corpus_id, limit=200):
 
 
 def term_row(conn, corpus_id, term):
-    """``{id, df, cf}`` of a term of the corpus's vocabulary, or None."""
-    row = conn.execute(text("SELECT id, df, cf FROM tl_terms WHERE corpus_id = :c AND term = :t"),
+    """``{id, df, cf, first_position}`` of a term of the corpus's vocabulary, or None
+    (``first_position``: of the first document holding it; None in a corpus older than it)."""
+    row = conn.execute(text("SELECT id, df, cf, first_position FROM tl_terms WHERE corpus_id = :c AND term = :t"),
                        {"c": corpus_id, "t": term}).mappings().first()
     return dict(row) if row else None

@@ -200,9 +200,9 @@ def test_a_search_of_many_matches_is_counted_by_estimate_and_still_finds_them_al
         1 for d in speeches if d["date"] >= "1900" and common in fts.words((d["title"] or "") + " " + d["text"]))
 
 
-@pytest.mark.parametrize("margin, batch", [(4, 500), (1e-6, 1), (1e9, 3)],
-                         ids=["defaults", "walk-fails-list-one-at-a-time", "list-at-once"])
-def test_search_pages_are_exact_however_they_are_found(pg_config, tmp_path, monkeypatch, margin, batch):
+@pytest.mark.parametrize("margin, share, batch", [(4, 0.5, 500), (1e-6, 0, 1), (1e9, 0.5, 3), (1e-6, 1e9, 500)],
+                         ids=["defaults", "walk-fails-list-one-at-a-time", "list-at-once", "walk-from-one-doubling"])
+def test_search_pages_are_exact_however_they_are_found(pg_config, tmp_path, monkeypatch, margin, share, batch):
     """A search's page is found by a bounded walk in position order or from the list of
     its matches in id order (store/search_pg.py: first_matches); either way the pages hold
     exactly the documents with the words, in order, and the counts are exact: in a corpus
@@ -222,6 +222,7 @@ def test_search_pages_are_exact_however_they_are_found(pg_config, tmp_path, monk
                for name in ("inaug", "news")}
     assert ids["inaug"][0] < ids["news"][0] < ids["news"][1] < ids["inaug"][1]
     monkeypatch.setattr(search_pg, "WALK_MARGIN", margin)
+    monkeypatch.setattr(search_pg, "WALK_SHARE", share)
     monkeypatch.setattr(search_pg, "MATCH_BATCH", batch)
     monkeypatch.setattr(fts, "EXACT_COUNT_UP_TO", 3)
     assert_search_is_exact(pg_config, "inaug")      # ids broken by news's

@@ -23,10 +23,17 @@ def estimated_matches(conn, params):
     return int(plan[0]["Plan"]["Plan Rows"] * share)
 
 
-# How far past where evenly spread matches would fill a page the walk in position order
-# goes before the page is found from the list of every match instead.
+# The walk in position order first looks as far as WALK_MARGIN times where evenly spread
+# matches would fill the page, then twice as far each time, up to WALK_SHARE times as many
+# documents as the search has matches (walking a document costs about 1.5 times listing a
+# match: 4.7 ms for 3,220 windows of the 1 M corpus, 67 ms to list 63,355 matches) before
+# the page is found from the list of every match instead.
 WALK_MARGIN = 4
+WALK_SHARE = 0.5
 MATCH_BATCH = 500        # ids of matches read at a time, past the page's end
+_WALK = text("SELECT d.position FROM tl_documents d JOIN tl_search s ON s.doc_id = d.id WHERE d.corpus_id = :c "
+             "AND d.position >= :s AND d.position < :w AND s.tsv @@ plainto_tsquery('simple', :q) "
+             "ORDER BY d.position LIMIT :k")
 
 
 def first_matches(conn, corpus_id, params, estimate, limit, offset):
@@ -40,9 +47,11 @@ def first_matches(conn, corpus_id, params, estimate, limit, offset):
     thousand): 17,554 for "the", far more than the walk. So the walk goes first, from the
     first document that holds every word of the search (``tl_search_words``: a word
     frequent in one stretch of the corpus only, "copy8" of 20 Newsgroups x10, the ninth of
-    ten copies, was walked to from the start, 150,000 documents, 540 ms), bounded to
-    WALK_MARGIN times where spread matches would fill the page, when that is shorter than
-    the list; failing that (or a rare word), the list.
+    ten copies, was walked to from the start, 150,000 documents, 540 ms), in windows that
+    start at WALK_MARGIN times where spread matches would fill the page and double, as
+    long as the walk stays cheaper than the list (see WALK_SHARE): words are not spread
+    evenly through a library either ("day" is in 6% of the 1 M windows, and its 51st is
+    at the 4,729th). Failing that (or for a rare word), the list.
     """
     n, want = params["n"], offset + limit
     start = _first_position(conn, corpus_id, params["q"])
@@ -50,13 +59,14 @@ def first_matches(conn, corpus_id, params, estimate, limit, offset):
         return []            # a word of the search is in no document the corpus shows
     window = WALK_MARGIN * want * n / max(estimate, 1)
     if window < estimate:
-        found = conn.execute(text(
-            "SELECT d.position FROM tl_documents d JOIN tl_search s ON s.doc_id = d.id WHERE d.corpus_id = :c "
-            "AND d.position >= :s AND d.position < :w AND s.tsv @@ plainto_tsquery('simple', :q) ORDER BY d.position "
-            f"LIMIT {int(limit)} OFFSET {int(offset)}"),
-            {**params, "s": start, "w": min(n, start + int(window) + 1)}).scalars().all()
-        if len(found) == limit or start + window >= n:   # the page is full, or the walk saw every document
-            return found
+        found, at, step = [], start, int(window) + 1
+        end = min(n, start + max(step, int(WALK_SHARE * estimate)))
+        while len(found) < want and at < end:
+            upto = min(end, at + step)
+            found += conn.execute(_WALK, {**params, "s": at, "w": upto, "k": want - len(found)}).scalars().all()
+            at, step = upto, 2 * step
+        if len(found) >= want or at >= n:       # the page is full, or the walk saw every document
+            return found[offset:want]
     # The list: a corpus's documents have ids in the order of their positions (each new row
     # takes a larger id than every row there), so the matches in id order, from the id of
     # the corpus's first document, are in position order once another corpus's are dropped;

@@ -86,9 +86,9 @@ def test_each_new_term_notes_its_first_document_whatever_order_the_batches_come_
     lowest position holding it, not the first encoded."""
     vocab = _Vocabulary(["old"], [1], [1])
     enc = Encoder(vocab, set())
-    late = [["x", "y", "old"], ["y"]]          # positions 10, 11
+    late = [["x", "y", "old"], ["x"]]          # positions 11, 10
     early = [["z"], ["y", "z"], ["old"]]       # positions 3, 4, 5
-    enc.encode([enc.word_ids(d) for d in late], [10, 11])
+    enc.encode([enc.word_ids(d) for d in late], [11, 10])
     enc.encode([enc.word_ids(d) for d in early], [3, 4, 5])
     first = dict(zip(vocab.terms[1:], enc.first_positions()))
     assert first == {"x": 10, "y": 4, "z": 3}

@@ -87,10 +87,8 @@ class Encoder:
         self.cf += np.bincount(terms, minlength=n_terms)
         pairs = np.unique(doc_of * n_terms + terms)           # (document, term), each once
         self.df += np.bincount(pairs % n_terms, minlength=n_terms)
-        # Each term's first document here: the pairs are in document order within a term.
-        held, at = np.unique(pairs % n_terms, return_index=True)
-        where = np.asarray(positions, dtype=np.int64)[pairs[at] // n_terms] if len(docs) else at
-        self.first[held] = np.minimum(self.first[held], where)
+        if len(pairs):
+            np.minimum.at(self.first, pairs % n_terms, np.asarray(positions, dtype=np.int64)[pairs // n_terms])
         counts = np.bincount(doc_of, minlength=len(docs))
         return np.split(terms.astype("<u4"), np.cumsum(counts)[:-1])
 

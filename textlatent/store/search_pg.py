@@ -40,24 +40,26 @@ def first_matches(conn, corpus_id, params, estimate, limit, offset):
     """PostgreSQL: the positions of a search's matches ``offset`` to ``offset + limit`` in
     position order (``params`` c, n, q; ``estimate``: the planner's count of the matches).
 
-    Two ways, and the planner, which takes a document's words for evenly spread, would
-    choose one blind. Walking the corpus in position order testing each document's words
-    finds a frequent word's page in its first few hundred documents. Listing every match
-    from the index and taking the first costs the number of matches (a few ms per
-    thousand): 17,554 for "the", far more than the walk. So the walk goes first, from the
-    first document that holds every word of the search (``tl_search_words``: a word
-    frequent in one stretch of the corpus only, "copy8" of 20 Newsgroups x10, the ninth of
-    ten copies, was walked to from the start, 150,000 documents, 540 ms), in windows that
-    start at WALK_MARGIN times where spread matches would fill the page and double, as
-    long as the walk stays cheaper than the list (see WALK_SHARE): words are not spread
-    evenly through a library either ("day" is in 6% of the 1 M windows, and its 51st is
-    at the 4,729th). Failing that (or for a rare word), the list.
+    The matches start at the first document that holds every word of the search
+    (``tl_search_words``: a word frequent in one stretch of the corpus only, "copy8" of 20
+    Newsgroups x10, the ninth of ten copies, was walked to from the start, 150,000
+    documents, 540 ms), and are looked for in windows of the corpus that start at
+    WALK_MARGIN times where evenly spread matches would fill the page and double (words
+    are not spread evenly through a library: "day" is in 6% of the 1 M windows, and its
+    51st at the 4,729th). When the corpus's ids are one run (one ingest, or appends no
+    other corpus came between), a window is a range of ids, and its matches are the
+    search index's intersected with the range's (:func:`_in_ranges`). Otherwise the walk
+    tests each document's words, up to WALK_SHARE times as many documents as the search
+    has matches, and then the list of every match is read.
     """
     n, want = params["n"], offset + limit
     start = _first_position(conn, corpus_id, params["q"])
     if n == 0 or start is None or start >= n:
         return []            # a word of the search is in no document the corpus shows
     window = WALK_MARGIN * want * n / max(estimate, 1)
+    lo, hi = _id_range(conn, corpus_id, n)
+    if hi - lo + 1 == n:
+        return _in_ranges(conn, params["q"], lo, start, n, want, int(window) + 1)[offset:want]
     if window < estimate:
         found, at, step = [], start, int(window) + 1
         end = min(n, start + max(step, int(WALK_SHARE * estimate)))
@@ -69,13 +71,7 @@ def first_matches(conn, corpus_id, params, estimate, limit, offset):
             return found[offset:want]
     # The list: a corpus's documents have ids in the order of their positions (each new row
     # takes a larger id than every row there), so the matches in id order, from the id of
-    # the corpus's first document, are in position order once another corpus's are dropped;
-    # when its ids are one unbroken run, none is another's and the id gives the position.
-    lo, hi = _id_range(conn, corpus_id, n)
-    if hi - lo + 1 == n:
-        with _words_by_index(conn):
-            ids = conn.execute(_LIST, {"q": params["q"], "after": lo - 1, "last": hi, "k": want}).scalars().all()
-        return [i - lo for i in ids[offset:want]]
+    # the corpus's first document, are in position order once another corpus's are dropped.
     out, after = [], lo - 1
     at = text("SELECT position FROM tl_documents WHERE id IN :i AND corpus_id = :c AND position < :n "
               "ORDER BY position").bindparams(bindparam("i", expanding=True))
@@ -91,6 +87,30 @@ def first_matches(conn, corpus_id, params, estimate, limit, offset):
     return out[offset:want]
 
 
+def _in_ranges(conn, q, lo, start, n, want, step):
+    """The positions of the first ``want`` matches of ``q`` from position ``start`` in a
+    corpus whose ids run from ``lo`` (position = id - lo), in windows of ids of ``step``
+    documents, doubling. A window's matches are the intersection of two bitmaps, the
+    search index's and the id range's: only the matches' rows are read, not every row in
+    the window (whose words, a compressed value stored aside, cost a read each: the walk
+    that tested them took 13 ms for 7,500 posts of 20 Newsgroups x10 read cold) nor every
+    match (a word of 5,140 posts: 64 ms cold; intersected with its first window, 1.5 ms).
+    For a word in most documents the planner reads the range's rows instead; for a rare
+    one, the window soon covers the corpus and the intersection is the index's list."""
+    found = []
+    with _words_by_index(conn, "enable_indexscan"):
+        while len(found) < want and start < n:
+            upto = min(n, start + step)
+            found += [i - lo for i in conn.execute(_RANGE, {"q": q, "a": lo + start, "b": lo + upto,
+                                                             "k": want - len(found)}).scalars()]
+            start, step = upto, 2 * step
+    return found
+
+
+_RANGE = text("SELECT s.doc_id FROM tl_search s WHERE s.tsv @@ plainto_tsquery('simple', :q) "
+              "AND s.doc_id >= :a AND s.doc_id < :b ORDER BY s.doc_id LIMIT :k")
+
+
 # The matches of a search, in id order, read from the index alone: "+ 0" so that no other
 # index tests them (by the id's, the planner walked the table in id order testing each
 # row's words), and see _words_by_index.
@@ -99,15 +119,20 @@ _LIST = text("SELECT s.doc_id FROM tl_search s WHERE s.tsv @@ plainto_tsquery('s
 
 
 @contextlib.contextmanager
-def _words_by_index(conn):
+def _words_by_index(conn, *also):
     """PostgreSQL, within: a document's words are tested in the search index only. The
     planner costs reading a document's words as reading a small row, where they are a
     compressed value stored aside (3 KB for a post): at 20 Newsgroups it read every one
-    (31 ms for a word of 934 posts; the index: a few ms). Undone when the block ends; an
-    error ends the transaction, and the setting with it."""
-    conn.exec_driver_sql("SET LOCAL enable_seqscan = off")
+    (31 ms for a word of 934 posts; the index: a few ms). ``also``: more plans to turn off
+    (``enable_indexscan``: no walk of the ids in order testing each row's words, so a range
+    of ids is a bitmap to intersect with the words'). Undone when the block ends; an error
+    ends the transaction, and the settings with it."""
+    settings = ("enable_seqscan",) + also
+    for name in settings:
+        conn.exec_driver_sql(f"SET LOCAL {name} = off")
     yield
-    conn.exec_driver_sql("SET LOCAL enable_seqscan = on")
+    for name in settings:
+        conn.exec_driver_sql(f"SET LOCAL {name} = on")
 
 
 def _first_position(conn, corpus_id, q):

@@ -12,6 +12,7 @@ import json
 
 from sqlalchemy import bindparam, text
 
+
 def estimated_matches(conn, params):
     """PostgreSQL's estimate of a search's matches in the corpus (``params`` c, n, q): of
     the whole index from the words' statistics, times the corpus's share of it."""

@@ -103,6 +103,30 @@ def assert_first_words(store, name):
     assert len(plain) > 100
 
 
+def test_a_batchs_first_words_are_its_own_when_another_corpus_took_ids_inside_its_range(pg_config):
+    """Two ingests side by side take interleaved ids: a batch's first words come from its
+    own documents, never from the other corpus's rows between them."""
+    from textlatent.store import search as fts
+    ingest(pg_config, "inaug", [str(SAMPLE / "inaugural")])
+    ingest(pg_config, "other", [str(SAMPLE / "state_of_the_union")])
+    with pg_config.write() as conn:
+        ids = dict(conn.execute(text("SELECT name, id FROM tl_corpora")).all())
+        row = "(:c, :p, :k, :t, :h, 0, '')"
+        insert = text("INSERT INTO tl_documents (corpus_id, position, doc_key, text, content_hash, n_tokens, tokens) "
+                      f"VALUES {row}")
+        # inaug's next two documents with one of other's between them (ids in that order)
+        insert_at = [("inaug", 59, "zebra alpha"), ("other", 65, "quagga alpha"), ("inaug", 60, "okapi alpha")]
+        for name, position, words in insert_at:
+            conn.execute(insert, {"c": ids[name], "p": position, "k": f"x{position}", "t": words,
+                                  "h": f"h{position}{name}"})
+        fts.index_positions(conn, ids["other"], 65, 65)
+        fts.index_positions(conn, ids["inaug"], 59, 60)
+        noted = dict(conn.execute(text("SELECT w.word, d.corpus_id FROM tl_search_words w JOIN tl_documents d "
+                                       "ON d.id = w.first_id WHERE w.corpus_id = :c"), {"c": ids["inaug"]}).all())
+    assert noted["zebra"] == noted["okapi"] == ids["inaug"] and "quagga" not in noted
+    assert set(noted.values()) == {ids["inaug"]}
+
+
 def test_a_schema_7_database_learns_each_words_first_document(pg_config):
     from .test_search import assert_search_is_exact
     ingest(pg_config, "inaug", [str(SAMPLE / "inaugural")])

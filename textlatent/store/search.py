@@ -97,11 +97,13 @@ def index_positions(conn, corpus_id, first, last):
                          [{"i": r.id, "t": flat(((r.title or "") + " " + r.text)[:MAX_INDEXED])} for r in rows])
             # The words no earlier document of the corpus holds: batches are written in
             # position order, and ids grow with positions, so a word's first row stays.
+            # The batch's own ids, not their range: another corpus's ingest, running
+            # beside this one, may have taken ids inside it.
             conn.execute(text(
                 "INSERT INTO tl_search_words (corpus_id, word, first_id) SELECT :c, w.word, min(s.doc_id) "
                 "FROM tl_search s CROSS JOIN LATERAL unnest(tsvector_to_array(s.tsv)) AS w(word) "
-                "WHERE s.doc_id BETWEEN :lo AND :hi GROUP BY w.word ON CONFLICT DO NOTHING"),
-                {"c": corpus_id, "lo": min(r.id for r in rows), "hi": max(r.id for r in rows)})
+                "WHERE s.doc_id = ANY(:ids) GROUP BY w.word ON CONFLICT DO NOTHING"),
+                {"c": corpus_id, "ids": [r.id for r in rows]})
 
 
 def forget_corpus(conn, corpus_id, first=0):

@@ -28,8 +28,10 @@ VOCAB = {"drop-all": {"drop_share": 1.0}, "drop-25": {"drop_share": 0.25}, "drop
 SCHEDULE = {"10-passes": {"updates": 0, "passes_min": 10, "passes_max": 10},
             "100-updates": {"updates": 100, "passes_min": 2, "passes_max": 100},
             "100-updates-30": {"updates": 100, "passes_min": 2, "passes_max": 30}}
+START = {"documents": {"start_weight": "documents"}, "tokens": {"start_weight": "tokens"}}
 # The first is the rule chosen on 20 Newsgroups alone (with chunks of equal size).
-CANDIDATES = {f"{v}/{s}": {**VOCAB[v], **SCHEDULE[s]} for s in SCHEDULE for v in VOCAB}
+CANDIDATES = {f"{v}/{s}/{w}": {**VOCAB[v], **SCHEDULE[s], **START[w]} for w in START for s in SCHEDULE
+              for v in VOCAB}
 BASELINES = ("tomotopy", "notebook")
 
 
@@ -51,6 +53,10 @@ def params_of(stats, num_topics, rule):
 
 
 def key_of(params):
+    # Runs kept from before the start could weigh documents by their tokens counted each
+    # once, and that code path is unchanged: they keep their keys.
+    if params.get("start_weight") == "documents":
+        params = {k: v for k, v in params.items() if k != "start_weight"}
     return "textlatent " + json.dumps(params, sort_keys=True)
 
 

@@ -252,18 +252,60 @@ def test_kmeans_start_finds_the_groups(trained, tmp_path):
     assert initial_topics(matrix, len(dictionary), len(matrix) + 1, seed=1) is None
 
 
+def test_kmeans_start_counts_documents_by_their_tokens():
+    """LDA explains tokens, so the start weighs each document by its length: 300 short
+    documents of one kind do not take the clusters that 40 long documents of two other
+    kinds need. Counted once each, the short ones are split and the long ones merged."""
+    import scipy.sparse as sp
+    from textlatent.models.kmeans import _tfidf, initial_topics, spherical_kmeans
+
+    rng = np.random.RandomState(0)
+    short = [rng.choice(6, 2, replace=False) for _ in range(300)]           # terms 0-5, 2 tokens each
+    long_ = [20 + rng.choice(20, 60) for _ in range(20)] + [40 + rng.choice(20, 60) for _ in range(20)]
+    docs = [np.bincount(d, minlength=60) for d in short + long_]
+    counts = sp.csr_matrix(np.vstack(docs).astype(np.float64))
+    kind = np.array([0] * 300 + [1] * 20 + [2] * 20)
+
+    def separates_long_kinds(assign):
+        return set(assign[kind == 1]).isdisjoint(assign[kind == 2])
+
+    X = _tfidf(counts)
+    lengths = np.asarray(counts.sum(axis=1)).ravel()
+    _, by_count = spherical_kmeans(X, 3, np.random.RandomState(1), 50)
+    _, by_tokens = spherical_kmeans(X, 3, np.random.RandomState(1), 50, lengths / lengths.mean())
+    assert not separates_long_kinds(by_count)
+    assert separates_long_kinds(by_tokens)
+
+    class Rows:                       # the part of a BowMatrix the start reads
+        def __len__(self):
+            return counts.shape[0]
+
+        def csr(self, rows, num_terms):
+            return counts[rows]
+    start = initial_topics(Rows(), 60, 3, seed=1)
+    # One topic each for the long kinds' terms (20-39, 40-59), one for the short ones'.
+    owner = start.argmax(axis=0)
+    assert len({*owner[:6]}) == 1 and len({*owner[20:40]}) == 1 and len({*owner[40:]}) == 1
+    assert len({owner[0], owner[20], owner[40]}) == 3
+
+
 @pytest.mark.slow
 def test_start_and_order_are_parameters_with_reproducible_effects(config):
     ingest(config, "inaug", [str(SAMPLE / "inaugural")])
     base = {"num_topics": 3, "passes": 2, "workers": 1, "seed": 11, "no_below": 2}
     ids = {name: train_lda(config, "inaug", dict(base, **extra)) for name, extra in
-           {"kmeans": {}, "again": {}, "random": {"init": "random"}, "ordered": {"shuffle": False}}.items()}
+           {"kmeans": {}, "again": {}, "random": {"init": "random"}, "ordered": {"shuffle": False},
+            "once": {"start_weight": "documents"}}.items()}
     tt = {name: np.asarray(model_arrays(config, registry.find_model(config, "inaug", m)[1])["topic_terms"])
           for name, m in ids.items()}
     assert np.array_equal(tt["kmeans"], tt["again"])
-    assert not np.allclose(tt["kmeans"], tt["random"]) and not np.allclose(tt["kmeans"], tt["ordered"])
+    for other in ("random", "ordered", "once"):
+        assert not np.allclose(tt["kmeans"], tt[other]), other
     _, model = registry.find_model(config, "inaug", ids["random"])
     assert model["params"]["init"] == "random" and model["params"]["shuffle"] is True
+    assert model["params"]["start_weight"] == "tokens" and "start_weight" in model["params"]["auto"]
+    _, model = registry.find_model(config, "inaug", ids["once"])
+    assert model["params"]["start_weight"] == "documents" and "start_weight" not in model["params"]["auto"]
     # The bag-of-words files used for training are not kept with the model.
     assert not os.path.exists(registry.model_path(config, model, "bow"))
 

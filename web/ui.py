@@ -149,7 +149,7 @@ FRONT = {"lda": ("num_topics", "passes", "iterations"), "word2vec": ("vector_siz
 LABELS = {
     "num_topics": "Topics", "passes": "Passes", "iterations": "Iterations", "chunksize": "Chunk size",
     "alpha": "Alpha", "eta": "Eta", "decay": "Decay", "offset": "Offset", "seed": "Seed",
-    "init": "Start", "shuffle": "Shuffle", "workers": "Workers", "no_below": "Min. documents",
+    "init": "Start", "start_weight": "Start weighting", "shuffle": "Shuffle", "workers": "Workers", "no_below": "Min. documents",
     "no_above": "Max. document share", "keep_n": "Max. vocabulary", "stoplist": "Stop words",
     "vector_size": "Dimensions", "window": "Window", "min_count": "Min. count", "epochs": "Epochs",
     "sg": "Architecture", "negative": "Negative samples", "sample": "Down-sampling",

@@ -43,6 +43,9 @@ LDA_PARAMS = [
     Param("seed", "int", 1, 0, 2**31 - 1, help="random seed"),
     Param("init", "choice", None, choices=("kmeans", "random"),
           help="starting topics: k-means clusters of the documents, or gensim's random start; default: kmeans"),
+    Param("start_weight", "choice", None, choices=("tokens", "documents"),
+          help="how a document counts in the k-means start: by its tokens (up to the 90th percentile of "
+               "lengths), as LDA counts it, or once; default: tokens"),
     Param("shuffle", "bool", True, help="train on the documents in a new random order each pass "
                                         "(online LDA assumes each chunk is a random sample)"),
     Param("workers", "int", 0, 0, 64,
@@ -181,7 +184,8 @@ def fit(model, matrix, p, progress, chunksize):
     Raises :class:`Cancelled` when ``progress`` does."""
     if p["init"] == "kmeans":
         progress(0, 0, "k-means start")
-        start = initial_topics(matrix, len(model.id2word), p["num_topics"], p["seed"])
+        start = initial_topics(matrix, len(model.id2word), p["num_topics"], p["seed"],
+                               weight=p["start_weight"])
         if start is not None:
             model.state.sstats[...] = start
             model.sync_state()

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 import numpy as np
 
 # The parameters the rule sets when a user leaves them unset.
-CHOSEN = ("no_below", "no_above", "passes", "chunksize", "alpha", "eta", "init", "workers")
+CHOSEN = ("no_below", "no_above", "passes", "chunksize", "alpha", "eta", "init", "start_weight", "workers")
 
 # drop_share and the passes chosen by leave-one-source-out over nine labelled corpora of
 # five sources (2026-12-07, BENCHMARKS.md "lda_defaults_loco"), of nine candidates
@@ -50,6 +50,9 @@ RULE = {
     "alpha": "symmetric",
     "eta": "auto",
     "init": "kmeans",
+    # How a document counts in the k-means start: by its tokens (up to the 90th
+    # percentile of lengths), as LDA counts it, or once (BENCHMARKS.md, "lda_defaults_loco").
+    "start_weight": "tokens",
 }
 
 SPREAD_TERMS = 5000     # how many of the most widespread terms CorpusStats keeps
@@ -127,6 +130,7 @@ def choose_defaults(stats, num_topics, workers=2, rule=None):
         "alpha": r["alpha"],
         "eta": r["eta"],
         "init": r["init"],
+        "start_weight": r["start_weight"],
         # LdaMulticore starts its processes again on every pass and updates the topics
         # once per worker's chunk: with fewer chunks than two per worker it only costs
         # time (0.3 s a pass on 59 documents; the topics came out the same).

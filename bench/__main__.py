@@ -13,7 +13,7 @@ from .http import Server, latencies, throughput, wrk
 from .maps import bench_maps  # noqa: F401  (run by name, as bench_<name>)
 
 from .loco import load as load_loco, render as render_loco
-from . import same_text
+from . import same_text, start_weight
 from .quality import render as render_quality, run_quality
 from .scale import bench_scale  # noqa: F401  (found by name, as the others)
 from .scale import render as render_scale
@@ -357,6 +357,7 @@ def render():
     rows.append(_render_tuning())
     rows.append(render_loco(load_loco()))
     rows.append(same_text.render())
+    rows.append(start_weight.render())
     text = ("# Benchmarks\n\nMade by `python -m bench all` (see the README); each section is regenerated from "
             "bench/results/<name>.json. Medians; the systems alternate within each repetition, every timed run "
             "in a fresh process. Figures from a shared 2-core machine are noisy: compare within a section.\n\n"

@@ -163,8 +163,11 @@ def _light_views(model, stored, dictionary, remap, matrix, workdir, progress, to
     return {"nmi_labels": label_nmi(stored, theta)[0], "num_terms": len(dictionary)}
 
 
-def q_textlatent_light(name, num_topics, seed, params=None):
-    """:func:`q_textlatent` without the stored views."""
-    from textlatent.models import lda
+def q_textlatent_light(name, num_topics, seed, params=None, length_cap=None):
+    """:func:`q_textlatent` without the stored views; ``length_cap`` replaces
+    ``kmeans.LENGTH_CAP`` (bench.start_weight)."""
+    from textlatent.models import kmeans, lda
     lda.save_views = _light_views
+    if length_cap is not None:
+        kmeans.LENGTH_CAP = length_cap
     return q_textlatent(name, num_topics, seed, params)

@@ -55,6 +55,20 @@ def machine():
             "date": dt.date.today().isoformat()}
 
 
+def load_runs(path, empty):
+    """The results kept at ``path`` (a runs file several benchmarks add to), or ``empty``."""
+    return json.loads(path.read_text()) if path.exists() else empty
+
+
+def keep_runs(path, results):
+    """Write ``results`` to ``path`` whole or not at all: kept after every run, so that an
+    interrupted benchmark carries on from there."""
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(json.dumps(results, indent=1) + "\n")
+    tmp.replace(path)
+
+
 def save(name, result):
     RESULTS.mkdir(parents=True, exist_ok=True)
     result = {"name": name, "machine": machine(), **result}

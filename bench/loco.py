@@ -19,7 +19,7 @@ import json
 import statistics
 
 from . import labelled
-from .common import RESULTS, child, median
+from .common import RESULTS, child, keep_runs, load_runs, median
 from .quality_tasks import stats_of
 
 PATH = RESULTS / "quality_loco.json"
@@ -36,14 +36,11 @@ BASELINES = ("tomotopy", "notebook")
 
 
 def load():
-    return json.loads(PATH.read_text()) if PATH.exists() else {"runs": {}, "stats": {}}
+    return load_runs(PATH, {"runs": {}, "stats": {}})
 
 
 def store(results):
-    RESULTS.mkdir(parents=True, exist_ok=True)
-    tmp = PATH.with_suffix(".tmp")
-    tmp.write_text(json.dumps(results, indent=1) + "\n")
-    tmp.replace(PATH)
+    keep_runs(PATH, results)
 
 
 def params_of(stats, num_topics, rule):

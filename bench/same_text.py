@@ -13,24 +13,20 @@ every side's topics on the suite's reference. Results go to bench/results/same_t
 
 import argparse
 import datetime as dt
-import json
 
 from . import labelled
-from .common import RESULTS, child, machine, median
+from .common import RESULTS, child, keep_runs, load_runs, machine, median
 
 PATH = RESULTS / "same_text.json"
 CORPORA = ("news20", "news6", "news20-3k", "news6-3k")
 
 
 def load():
-    return json.loads(PATH.read_text()) if PATH.exists() else {"runs": {}}
+    return load_runs(PATH, {"runs": {}})
 
 
 def keep(results):
-    RESULTS.mkdir(parents=True, exist_ok=True)
-    tmp = PATH.with_suffix(".tmp")
-    tmp.write_text(json.dumps(results, indent=1) + "\n")
-    tmp.replace(PATH)
+    keep_runs(PATH, results)
 
 
 def run(corpora, seeds):

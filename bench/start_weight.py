@@ -11,24 +11,20 @@ document's dominant topic with its label. Results go to bench/results/start_weig
 
 import argparse
 import datetime as dt
-import json
 
 from . import labelled
-from .common import RESULTS, child, machine, median
+from .common import RESULTS, child, keep_runs, load_runs, machine, median
 
 PATH = RESULTS / "start_weight.json"
 VARIANTS = ("documents", "0.75", "0.9", "1")
 
 
 def load():
-    return json.loads(PATH.read_text()) if PATH.exists() else {"runs": {}}
+    return load_runs(PATH, {"runs": {}})
 
 
 def keep(results):
-    RESULTS.mkdir(parents=True, exist_ok=True)
-    tmp = PATH.with_suffix(".tmp")
-    tmp.write_text(json.dumps(results, indent=1) + "\n")
-    tmp.replace(PATH)
+    keep_runs(PATH, results)
 
 
 def run(corpora, seeds, variants):

@@ -306,8 +306,12 @@ def test_every_pattern_of_tokenize_and_sources_is_linear(monkeypatch):
     for family in small:
         for step, fn in steps.items():
             ratio = _seconds(fn, big[family], reps=1) / _seconds(fn, small[family])
-            if ratio > 50:                     # linear: 10 (up to 45 on a loaded machine); quadratic: 100
-                ratio = _seconds(fn, big[family]) / _seconds(fn, small[family])    # a hiccup, or real?
+            # Linear: about 10 (up to 45 on a loaded machine); quadratic: 100, every time. A
+            # hiccup does not come back: measure again, up to three times, and keep the least.
+            for _ in range(3):
+                if ratio <= 50:
+                    break
+                ratio = min(ratio, _seconds(fn, big[family]) / _seconds(fn, small[family]))
             if ratio > 50:
                 slow.append(f"{step} on {family}: x{ratio:.0f} for x10 characters")
     assert not slow, slow

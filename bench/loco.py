@@ -51,7 +51,7 @@ def params_of(stats, num_topics, rule):
 
 def key_of(params):
     # Runs kept from before the start could weigh documents by their tokens counted each
-    # once, and that code path is unchanged: they keep their keys.
+    # document once, by a code path that has not changed: they keep their keys.
     if params.get("start_weight") == "documents":
         params = {k: v for k, v in params.items() if k != "start_weight"}
     return "textlatent " + json.dumps(params, sort_keys=True)

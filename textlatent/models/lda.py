@@ -18,7 +18,7 @@ from ..ingest import stoplists
 from ..params import Param, validate
 from ..store import registry
 from . import quality
-from .kmeans import initial_topics
+from .kmeans import WEIGHTS, initial_topics
 from .lda_defaults import CHOSEN, choose_defaults, corpus_stats
 from .lda_views import save_views
 
@@ -43,7 +43,7 @@ LDA_PARAMS = [
     Param("seed", "int", 1, 0, 2**31 - 1, help="random seed"),
     Param("init", "choice", None, choices=("kmeans", "random"),
           help="starting topics: k-means clusters of the documents, or gensim's random start; default: kmeans"),
-    Param("start_weight", "choice", None, choices=("tokens", "documents"),
+    Param("start_weight", "choice", None, choices=WEIGHTS,
           help="how a document counts in the k-means start: by its tokens (up to the 90th percentile of "
                "lengths), as LDA counts it, or once; default: tokens"),
     Param("shuffle", "bool", True, help="train on the documents in a new random order each pass "
